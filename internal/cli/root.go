@@ -1,0 +1,134 @@
+// Package cli holds nizepack's cobra commands. Each command is a thin file that parses flags
+// into an options struct and calls one library function; this file wires them together.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Streams are the IO a command may use; tests inject their own.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
+	// Environ lists the environment; nil means os.Environ.
+	Environ func() []string
+}
+
+func (s *Streams) getenv(k string) string {
+	if s.Getenv != nil {
+		return s.Getenv(k)
+	}
+	return os.Getenv(k)
+}
+
+func (s *Streams) environ() []string {
+	if s.Environ != nil {
+		return s.Environ()
+	}
+	return os.Environ()
+}
+
+// Exit codes, as the spec fixes them.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// UsageError is a mistake in how nizepack was called: exit 2.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usageErrorf(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// ExitError ends with a code and no further message (the command already said what it had to).
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// Main runs nizepack with args and returns the process exit code.
+func Main(ctx context.Context, s Streams, args []string) int {
+	root := NewRoot(&s)
+	root.SetArgs(args)
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
+	}
+	msg := strings.TrimSpace(err.Error())
+	fmt.Fprintf(s.Err, "nizepack: %s\n", msg)
+	if s.getenv("GITHUB_ACTIONS") == "true" {
+		fmt.Fprintf(s.Err, "::error::%s\n", escapeAnnotation(msg))
+	}
+	var usage *UsageError
+	if errors.As(err, &usage) || isCobraUsageError(err) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// cobra reports unknown commands and bad flags as plain errors; they are usage errors.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires at most"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// escapeAnnotation encodes a message for a GitHub Actions workflow command.
+func escapeAnnotation(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// globalOptions are the flags every command has.
+type globalOptions struct {
+	versionsFile string
+	quiet        bool
+}
+
+// NewRoot builds the command tree.
+func NewRoot(s *Streams) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:           "nizepack",
+		Short:         "Make the Nize Desktop Tauri app ready to package",
+		Long:          "nizepack fetches and verifies the Node.js sidecar, bundles the PGlite server, names the Rust sidecars, rewrites the Tauri config and verifies the result.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &UsageError{Err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
+	})
+	root.PersistentFlags().StringVar(&g.versionsFile, "versions", "", "versions.env file with the pins (default: ./versions.env when present, else the embedded pins)")
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print no progress, only results and errors")
+	for _, add := range commands {
+		root.AddCommand(add(s, g))
+	}
+	return root
+}
+
+// commands lists each command's constructor; each command file appends to it from init so
+// command files stay independent of each other.
+var commands []func(*Streams, *globalOptions) *cobra.Command

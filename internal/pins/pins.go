@@ -1,0 +1,187 @@
+// Package pins reads versions.env files: shell-sourceable KEY=VALUE pins, layered
+// embedded < app file < NIZEPACK_* environment < flags, each value remembering where it came from.
+package pins
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"golang.org/x/mod/semver"
+)
+
+// Source says which layer a pin came from.
+type Source string
+
+const (
+	Embedded Source = "embedded"
+	Env      Source = "environment"
+	Flag     Source = "flag"
+	// A file layer's Source is the file's path.
+)
+
+// Value is one pin and its origin.
+type Value struct {
+	Value  string
+	Source Source
+	Line   int // line in the file, for file sources
+}
+
+// Pins is the merged view of every layer.
+type Pins struct {
+	values map[string]Value
+}
+
+// Known keys.
+const (
+	NodeVersion = "NODE_VERSION"
+	NodeMirror  = "NODE_MIRROR"
+	// NodeSHA256Prefix starts per-artifact checksum pins, e.g. NODE_SHA256_LINUX_X64_TAR_XZ.
+	NodeSHA256Prefix = "NODE_SHA256_"
+	// EnvPrefix is prepended to a key to override it from the environment.
+	EnvPrefix = "NIZEPACK_"
+)
+
+var (
+	keyRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]+`)
+)
+
+// Parse reads a versions.env. Blank lines and # comments are skipped; values may be quoted;
+// a leading "export " is allowed so the file stays shell-sourceable.
+func Parse(data []byte, source Source) (map[string]Value, error) {
+	out := map[string]Value{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		key, val, ok := strings.Cut(line, "=")
+		key = strings.TrimSpace(key)
+		if !ok || !keyRe.MatchString(key) {
+			return nil, fmt.Errorf("%s:%d: expected KEY=VALUE, got %q", source, n, sc.Text())
+		}
+		val = strings.TrimSpace(val)
+		if val != "" && (val[0] == '"' || val[0] == '\'') {
+			end := strings.IndexByte(val[1:], val[0])
+			if end < 0 {
+				return nil, fmt.Errorf("%s:%d: unterminated quote in %q", source, n, sc.Text())
+			}
+			val = val[1 : end+1]
+		} else if i := strings.Index(val, " #"); i >= 0 {
+			val = strings.TrimSpace(val[:i])
+		}
+		out[key] = Value{Value: val, Source: source, Line: n}
+	}
+	return out, sc.Err()
+}
+
+// Load merges the embedded defaults, the app file (if path is non-empty and, when optional,
+// exists) and NIZEPACK_* variables from environ.
+func Load(embedded []byte, path string, optional bool, environ []string) (*Pins, error) {
+	p := &Pins{values: map[string]Value{}}
+	base, err := Parse(embedded, Embedded)
+	if err != nil {
+		return nil, fmt.Errorf("parsing embedded versions.env: %w", err)
+	}
+	p.merge(base)
+	if path != "" {
+		data, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			file, err := Parse(data, Source(path))
+			if err != nil {
+				return nil, err
+			}
+			p.merge(file)
+		case optional && os.IsNotExist(err):
+		default:
+			return nil, fmt.Errorf("reading pins: %w", err)
+		}
+	}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, EnvPrefix) || v == "" {
+			continue
+		}
+		key := strings.TrimPrefix(k, EnvPrefix)
+		if _, known := p.values[key]; known || strings.HasPrefix(key, NodeSHA256Prefix) {
+			p.values[key] = Value{Value: v, Source: Source("environment ($" + k + ")")}
+		}
+	}
+	return p, nil
+}
+
+func (p *Pins) merge(m map[string]Value) {
+	for k, v := range m {
+		p.values[k] = v
+	}
+}
+
+// Set overrides a key, e.g. from a flag.
+func (p *Pins) Set(key, value string, source Source) {
+	p.values[key] = Value{Value: value, Source: source}
+}
+
+// Get returns a pin and whether it is set.
+func (p *Pins) Get(key string) (Value, bool) {
+	v, ok := p.values[key]
+	return v, ok
+}
+
+// Keys lists every key in sorted order.
+func (p *Pins) Keys() []string {
+	keys := make([]string, 0, len(p.values))
+	for k := range p.values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// NodeVersion returns the pinned Node version without its "v", refusing ranges.
+func (p *Pins) NodeVersion() (string, error) {
+	v, ok := p.values[NodeVersion]
+	if !ok || v.Value == "" {
+		return "", fmt.Errorf("no Node version pinned: set NODE_VERSION in versions.env or pass --node-version")
+	}
+	return ExactVersion(v.Value, string(v.Source))
+}
+
+// ExactVersion validates an exact semver such as "24.21.0" or "v24.21.0" and returns it without "v".
+func ExactVersion(s, source string) (string, error) {
+	sv := "v" + strings.TrimPrefix(strings.TrimSpace(s), "v")
+	if !semver.IsValid(sv) || semver.Canonical(sv) != sv {
+		return "", fmt.Errorf("Node version %q from %s is not an exact version: pin a full MAJOR.MINOR.PATCH such as 24.21.0", s, source)
+	}
+	return strings.TrimPrefix(sv, "v"), nil
+}
+
+// ChecksumKey is the pin name for one artifact file, e.g. "node-v24.21.0-linux-x64.tar.xz"
+// → "NODE_SHA256_LINUX_X64_TAR_XZ" (version-free so the key survives `versions update`).
+func ChecksumKey(version, file string) string {
+	name := strings.TrimPrefix(file, "node-v"+version+"-")
+	name = strings.TrimPrefix(name, "node-v"+version+".")
+	up := strings.ToUpper(nonAlnum.ReplaceAllString(name, "_"))
+	return NodeSHA256Prefix + up
+}
+
+// NodeChecksum returns the per-artifact SHA-256 pin for a file, but only when it was set in the
+// same layer as the Node version, so a pin for another version is never applied.
+func (p *Pins) NodeChecksum(version, file string) (string, bool) {
+	sum, ok := p.values[ChecksumKey(version, file)]
+	if !ok || sum.Value == "" {
+		return "", false
+	}
+	ver := p.values[NodeVersion]
+	if ver.Source != sum.Source && sum.Source != Flag && !strings.HasPrefix(string(sum.Source), "environment") {
+		return "", false
+	}
+	return strings.ToLower(sum.Value), true
+}

@@ -1,0 +1,78 @@
+package pins
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const embedded = "# defaults\nNODE_VERSION=24.21.0\nNODE_MIRROR=https://nodejs.org/dist\n"
+
+func TestLayering(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "versions.env")
+	os.WriteFile(file, []byte("export NODE_VERSION=\"22.1.0\" # app pin\nNODE_SHA256_LINUX_X64_TAR_XZ=ABCDEF\n"), 0o644)
+
+	p, err := Load([]byte(embedded), file, false, []string{"NIZEPACK_NODE_MIRROR=http://127.0.0.1:1/dist", "UNRELATED=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := p.NodeVersion()
+	if err != nil || v != "22.1.0" {
+		t.Fatalf("NodeVersion = %q, %v; want 22.1.0 from the file", v, err)
+	}
+	m, _ := p.Get(NodeMirror)
+	if m.Value != "http://127.0.0.1:1/dist" || !strings.Contains(string(m.Source), "NIZEPACK_NODE_MIRROR") {
+		t.Errorf("mirror = %+v, want the environment's", m)
+	}
+	if sum, ok := p.NodeChecksum("22.1.0", "node-v22.1.0-linux-x64.tar.xz"); !ok || sum != "abcdef" {
+		t.Errorf("checksum pin = %q, %v", sum, ok)
+	}
+	// A flag changing the version makes the file's checksum pins inapplicable.
+	p.Set(NodeVersion, "22.2.0", Flag)
+	if _, ok := p.NodeChecksum("22.2.0", "node-v22.2.0-linux-x64.tar.xz"); ok {
+		t.Error("checksum pin of another version was applied")
+	}
+}
+
+func TestOptionalFileMissing(t *testing.T) {
+	p, err := Load([]byte(embedded), filepath.Join(t.TempDir(), "versions.env"), true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := p.NodeVersion(); v != "24.21.0" {
+		t.Errorf("version = %q", v)
+	}
+	if _, err := Load([]byte(embedded), filepath.Join(t.TempDir(), "nope.env"), false, nil); err == nil {
+		t.Error("a missing --versions file was accepted")
+	}
+}
+
+func TestExactVersionRefusesRanges(t *testing.T) {
+	for _, bad := range []string{"24", "24.x", "v24.1", "latest", "24.1.0+build", ""} {
+		if _, err := ExactVersion(bad, "test"); err == nil || !strings.Contains(err.Error(), "exact version") {
+			t.Errorf("ExactVersion(%q) = %v, want an exact-version error", bad, err)
+		}
+	}
+	for in, want := range map[string]string{"24.21.0": "24.21.0", "v22.1.0": "22.1.0", "25.0.0-rc.1": "25.0.0-rc.1"} {
+		if got, err := ExactVersion(in, "test"); err != nil || got != want {
+			t.Errorf("ExactVersion(%q) = %q, %v", in, got, err)
+		}
+	}
+}
+
+func TestParseRejectsGarbage(t *testing.T) {
+	if _, err := Parse([]byte("NODE_VERSION 24\n"), "f"); err == nil || !strings.Contains(err.Error(), "f:1") {
+		t.Errorf("err = %v, want a line-numbered error", err)
+	}
+}
+
+func TestChecksumKey(t *testing.T) {
+	if got := ChecksumKey("24.21.0", "node-v24.21.0-win-x64.zip"); got != "NODE_SHA256_WIN_X64_ZIP" {
+		t.Errorf("got %q", got)
+	}
+	if got := ChecksumKey("24.21.0", "win-arm64/node.exe"); got != "NODE_SHA256_WIN_ARM64_NODE_EXE" {
+		t.Errorf("got %q", got)
+	}
+}

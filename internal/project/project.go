@@ -1,0 +1,87 @@
+// Package project finds the parts of a Tauri app tree the way the tauri CLI does.
+package project
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// ConfigNames are the files that mark a Tauri dir, in the order the tauri CLI prefers them.
+var ConfigNames = []string{"tauri.conf.json", "tauri.conf.json5", "Tauri.toml"}
+
+// ErrNoTauriDir means no Tauri config exists under the searched root.
+var ErrNoTauriDir = errors.New("no tauri.conf.json, tauri.conf.json5 or Tauri.toml found")
+
+// MultipleError lists several Tauri dirs when only one was expected.
+type MultipleError struct{ Dirs []string }
+
+func (e *MultipleError) Error() string {
+	return fmt.Sprintf("found %d Tauri dirs (%s)", len(e.Dirs), strings.Join(e.Dirs, ", "))
+}
+
+// FindTauriDir walks root for a Tauri config, skipping node_modules, target and dot-folders,
+// and returns the one directory holding one. It returns ErrNoTauriDir or *MultipleError.
+func FindTauriDir(root string) (string, error) {
+	var found []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == root {
+				return err
+			}
+			return nil // unreadable subfolders are not ours to report
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (name == "node_modules" || name == "target" || strings.HasPrefix(name, ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		for _, c := range ConfigNames {
+			if d.Name() == c {
+				found = append(found, filepath.Dir(path))
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("searching %s for a Tauri config: %w", root, err)
+	}
+	found = dedupe(found)
+	switch len(found) {
+	case 0:
+		return "", ErrNoTauriDir
+	case 1:
+		return found[0], nil
+	default:
+		return "", &MultipleError{Dirs: found}
+	}
+}
+
+// ConfigFile returns the Tauri config file inside a Tauri dir.
+func ConfigFile(dir string) (string, error) {
+	for _, c := range ConfigNames {
+		p := filepath.Join(dir, c)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: %w", dir, ErrNoTauriDir)
+}
+
+func dedupe(dirs []string) []string {
+	sort.Strings(dirs)
+	out := dirs[:0]
+	for i, d := range dirs {
+		if i == 0 || d != dirs[i-1] {
+			out = append(out, d)
+		}
+	}
+	return out
+}

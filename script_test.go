@@ -1,0 +1,44 @@
+package nizepack_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/nize/nizepack/internal/cli"
+)
+
+// scriptCmds are extra testscript commands (mirrors, fake binaries, ...). Each area's test
+// file adds its own from init, so the harness stays one small file.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){}
+
+// scriptSetups run before each script, e.g. to export paths to fixtures.
+var scriptSetups []func(env *testscript.Env) error
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"nizepack": func() {
+			os.Exit(cli.Main(context.Background(), cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Args[1:]))
+		},
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar against the built CLI.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		Cmds:                scriptCmds,
+		RequireExplicitExec: false,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("CI", "true") // plain progress lines, never a bar
+			for _, s := range scriptSetups {
+				if err := s(env); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
+}
