@@ -1,0 +1,185 @@
+package fetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/rogpeppe/go-internal/lockedfile"
+
+	"github.com/nize/nizepack/internal/atomicfile"
+)
+
+// cache is content-addressed by the archive's SHA-256, the way cmd/go's module cache is:
+//
+//	<root>/sha256/<archive sum>          the verified archive
+//	<root>/sha256/<archive sum>.lock     cross-process lock for filling both entries
+//	<root>/bin/<archive sum>             the node binary extracted from it, format-checked
+//	<root>/bin/<archive sum>.sha256      the binary's own sum, checked on every use
+type cache struct{ root string }
+
+// cacheFill says how to fill a missing entry.
+type cacheFill struct {
+	offline  bool
+	label    string // the artifact's file name, for messages
+	download func(ctx context.Context, partial *os.File) error
+	extract  func(ctx context.Context, archive string, w io.Writer) error
+	check    func(path string) error
+}
+
+type cachedBinary struct {
+	path, sum string
+	size      int64
+	fromCache bool
+}
+
+// OfflineError names what --offline could not find.
+type OfflineError struct{ What, CacheDir string }
+
+func (e *OfflineError) Error() string {
+	return fmt.Sprintf("--offline: %s is not in the cache %s; run once without --offline to fill it", e.What, e.CacheDir)
+}
+
+// ChecksumError is a download whose bytes do not match the signed sums.
+type ChecksumError struct{ File, Got, Want string }
+
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("%s has sha256 %s but the signed SHASUMS256.txt says %s: the mirror served corrupt or altered bytes; nothing was installed", e.File, e.Got, e.Want)
+}
+
+// binary returns the verified node binary extracted from the archive with archiveSum,
+// downloading and extracting it under a cross-process lock when the cache lacks it.
+func (c *cache) binary(ctx context.Context, archiveSum string, fill cacheFill) (cachedBinary, error) {
+	archDir, binDir := filepath.Join(c.root, "sha256"), filepath.Join(c.root, "bin")
+	for _, d := range []string{archDir, binDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return cachedBinary{}, fmt.Errorf("creating the cache: %w", err)
+		}
+	}
+	bin := filepath.Join(binDir, archiveSum)
+	if b, ok := verifiedBinary(bin); ok {
+		return b, nil
+	}
+	unlock, err := lockedfile.MutexAt(filepath.Join(archDir, archiveSum+".lock")).Lock()
+	if err != nil {
+		return cachedBinary{}, fmt.Errorf("locking the cache: %w", err)
+	}
+	defer unlock()
+	if b, ok := verifiedBinary(bin); ok { // another process filled it while we waited
+		return b, nil
+	}
+
+	archive := filepath.Join(archDir, archiveSum)
+	fromCache := true
+	if got, err := fileSHA256(archive); err != nil || got != archiveSum {
+		if fill.offline {
+			return cachedBinary{}, &OfflineError{What: fill.label + " (sha256 " + archiveSum + ")", CacheDir: filepath.Dir(c.root)}
+		}
+		fromCache = false
+		if err := fetchArchive(ctx, archive, archiveSum, fill); err != nil {
+			return cachedBinary{}, err
+		}
+	}
+
+	tmp, err := os.CreateTemp(binDir, archiveSum+".*.tmp")
+	if err != nil {
+		return cachedBinary{}, fmt.Errorf("writing to the cache: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	h := sha256.New()
+	err = fill.extract(ctx, archive, io.MultiWriter(tmp, h))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return cachedBinary{}, fmt.Errorf("extracting node from %s: %w", fill.label, err)
+	}
+	if err := fill.check(tmp.Name()); err != nil {
+		return cachedBinary{}, err
+	}
+	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
+		return cachedBinary{}, err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if err := atomicfile.WriteFile(bin+".sha256", []byte(sum+"\n"), 0o644); err != nil {
+		return cachedBinary{}, err
+	}
+	if err := os.Rename(tmp.Name(), bin); err != nil {
+		return cachedBinary{}, err
+	}
+	fi, err := os.Stat(bin)
+	if err != nil {
+		return cachedBinary{}, err
+	}
+	return cachedBinary{path: bin, sum: sum, size: fi.Size(), fromCache: fromCache}, nil
+}
+
+// fetchArchive downloads into archive+".partial" (resuming what an interrupted run left),
+// fsyncs, checks the sum and renames. A mismatch gets one fresh download before failing.
+func fetchArchive(ctx context.Context, archive, want string, fill cacheFill) error {
+	partial := archive + ".partial"
+	for try := 0; ; try++ {
+		f, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("writing to the cache: %w", err)
+		}
+		err = fill.download(ctx, f)
+		if err == nil {
+			err = f.Sync()
+		}
+		var got string
+		if err == nil {
+			got, err = readerSHA256(f)
+		}
+		f.Close()
+		if err != nil {
+			return err // keep the partial file: the next run resumes it
+		}
+		if got == want {
+			return os.Rename(partial, archive)
+		}
+		os.Remove(partial)
+		if try == 1 {
+			return &ChecksumError{File: fill.label, Got: got, Want: want}
+		}
+	}
+}
+
+func readerSHA256(f *os.File) (string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func verifiedBinary(bin string) (cachedBinary, bool) {
+	rec, err := os.ReadFile(bin + ".sha256")
+	if err != nil {
+		return cachedBinary{}, false
+	}
+	want := strings.TrimSpace(string(rec))
+	got, err := fileSHA256(bin)
+	if err != nil || got != want {
+		return cachedBinary{}, false
+	}
+	fi, err := os.Stat(bin)
+	if err != nil {
+		return cachedBinary{}, false
+	}
+	return cachedBinary{path: bin, sum: got, size: fi.Size(), fromCache: true}, true
+}
+
+func isWindowsHost() bool { return runtime.GOOS == "windows" }

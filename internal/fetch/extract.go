@@ -1,0 +1,103 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/mholt/archives"
+)
+
+// HostileEntryError is an archive entry nizepack refuses to extract.
+type HostileEntryError struct{ Entry, Reason string }
+
+func (e *HostileEntryError) Error() string {
+	return fmt.Sprintf("archive entry %q %s", e.Entry, e.Reason)
+}
+
+// extractEntry streams the archive at archivePath and copies the one entry named want (e.g.
+// "node-v24.21.0-linux-x64/bin/node") to w, stopping as soon as it is found. Entries whose
+// names escape the archive's top folder are refused, and so is a want entry that is not a
+// regular file (a symlink or hard link could point anywhere).
+func extractEntry(ctx context.Context, archivePath string, kind Kind, want string, w io.Writer) error {
+	f, err := os.Open(archivePath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+
+	if kind == KindExe {
+		_, err := io.Copy(w, f)
+		return err
+	}
+
+	top, _, _ := strings.Cut(want, "/")
+	found := false
+	handler := func(ctx context.Context, fi archives.FileInfo) error {
+		name := strings.TrimPrefix(fi.NameInArchive, "./")
+		clean := path.Clean(strings.ReplaceAll(name, `\`, "/"))
+		if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || (len(clean) > 1 && clean[1] == ':') {
+			return &HostileEntryError{Entry: fi.NameInArchive, Reason: fmt.Sprintf("escapes the archive's top folder %q", top)}
+		}
+		if clean != want {
+			return nil
+		}
+		if !fi.Mode().IsRegular() || fi.LinkTarget != "" {
+			return &HostileEntryError{Entry: fi.NameInArchive, Reason: "is a " + describeMode(fi) + ", not a regular file"}
+		}
+		rc, err := fi.Open()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		if _, err := io.Copy(w, rc); err != nil {
+			return fmt.Errorf("decompressing %s: %w", want, err)
+		}
+		found = true
+		return fs.SkipAll
+	}
+
+	var extract func() error
+	switch kind {
+	case KindTarXz:
+		extract = func() error {
+			return archives.CompressedArchive{Compression: archives.Xz{}, Extraction: archives.Tar{}}.Extract(ctx, f, handler)
+		}
+	case KindTarGz:
+		extract = func() error {
+			return archives.CompressedArchive{Compression: archives.Gz{}, Extraction: archives.Tar{}}.Extract(ctx, f, handler)
+		}
+	case KindZip:
+		extract = func() error { return archives.Zip{}.Extract(ctx, f, handler) }
+	default:
+		return fmt.Errorf("unknown archive kind %q", kind)
+	}
+	if err := extract(); err != nil {
+		var hostile *HostileEntryError
+		if errors.As(err, &hostile) {
+			return hostile // without the library's "handling file" prefix
+		}
+		return fmt.Errorf("reading the archive: %w", err)
+	}
+	if !found {
+		return fmt.Errorf("the archive has no %s", want)
+	}
+	return nil
+}
+
+func describeMode(fi archives.FileInfo) string {
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return "symlink to " + fi.LinkTarget
+	case fi.LinkTarget != "":
+		return "hard link to " + fi.LinkTarget
+	case fi.IsDir():
+		return "directory"
+	}
+	return "special file (" + fi.Mode().String() + ")"
+}

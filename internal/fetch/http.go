@@ -1,0 +1,289 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/nize/nizepack/internal/report"
+)
+
+// NotFoundError is a 404/410 from the mirror: not retried.
+type NotFoundError struct{ URL string }
+
+func (e *NotFoundError) Error() string { return e.URL + " was not found (404)" }
+
+// statusError is an HTTP status that is not a success.
+type statusError struct {
+	URL        string
+	Status     string
+	Code       int
+	RetryAfter time.Duration
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("%s answered %s", e.URL, e.Status) }
+
+var errStalled = errors.New("no data received within the stall timeout")
+
+// client is an HTTP client with bounded retries, resume and a stall (not total) timeout.
+type client struct {
+	http    *http.Client
+	token   string        // bearer token for private mirrors
+	retries int           // attempts after the first
+	backoff time.Duration // first retry delay, doubled each time
+	stall   time.Duration
+	rep     report.Reporter
+}
+
+// redact drops any user:password from a URL so it can be shown.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
+}
+
+func (c *client) newRequest(ctx context.Context, rawURL string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("bad URL %s: %w", redact(rawURL), err)
+	}
+	req.Header.Set("User-Agent", "nizepack")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return req, nil
+}
+
+// getSmall fetches a small file (sums, signatures) into memory, with retries.
+func (c *client) getSmall(ctx context.Context, rawURL string) ([]byte, error) {
+	var data []byte
+	err := c.withRetries(ctx, rawURL, func(ctx context.Context, _ int) error {
+		req, err := c.newRequest(ctx, rawURL)
+		if err != nil {
+			return err
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if err := checkStatus(rawURL, resp, http.StatusOK); err != nil {
+			return err
+		}
+		data, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		return err
+	})
+	return data, err
+}
+
+// download writes rawURL's body to f, resuming with a Range request when an attempt is cut
+// off and the server supports ranges. f may already hold a prefix from an earlier attempt.
+func (c *client) download(ctx context.Context, rawURL string, f *os.File, label string) error {
+	have, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	var bar report.Bar
+	defer func() {
+		if bar != nil {
+			bar.Finish()
+		}
+	}()
+	return c.withRetries(ctx, rawURL, func(ctx context.Context, attempt int) error {
+		req, err := c.newRequest(ctx, rawURL)
+		if err != nil {
+			return err
+		}
+		if have > 0 {
+			req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusPartialContent && have > 0:
+			var start int64 = -1
+			fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-", &start)
+			if start != have {
+				return c.restart(f, &have, fmt.Errorf("%s sent a range starting at %d, not %d", redact(rawURL), start, have))
+			}
+			if attempt > 0 {
+				c.rep.Infof("resuming %s at byte %d", redact(rawURL), have)
+			}
+		case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0:
+			return c.restart(f, &have, fmt.Errorf("%s refused to resume", redact(rawURL)))
+		case resp.StatusCode == http.StatusOK:
+			if have > 0 { // the server ignored the Range header: start over
+				if err := truncate(f); err != nil {
+					return err
+				}
+				have = 0
+			}
+		default:
+			if err := checkStatus(rawURL, resp, http.StatusOK); err != nil {
+				return err
+			}
+		}
+		total := int64(-1)
+		if resp.ContentLength >= 0 {
+			total = have + resp.ContentLength
+		}
+		if bar == nil {
+			bar = c.rep.Progress(label, total)
+		}
+		bar.Set(have)
+		n, err := io.Copy(io.MultiWriter(f, bar), resp.Body)
+		have += n
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", redact(rawURL), err)
+		}
+		if total >= 0 && have != total {
+			return fmt.Errorf("reading %s: got %d of %d bytes: %w", redact(rawURL), have, total, io.ErrUnexpectedEOF)
+		}
+		return nil
+	})
+}
+
+// restart drops what was downloaded so the next attempt starts from zero.
+func (c *client) restart(f *os.File, have *int64, cause error) error {
+	if err := truncate(f); err != nil {
+		return err
+	}
+	*have = 0
+	return cause
+}
+
+func truncate(f *os.File) error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := f.Seek(0, io.SeekStart)
+	return err
+}
+
+func checkStatus(rawURL string, resp *http.Response, want int) error {
+	if resp.StatusCode == want {
+		return nil
+	}
+	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
+		return &NotFoundError{URL: redact(rawURL)}
+	}
+	return &statusError{URL: redact(rawURL), Status: resp.Status, Code: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+}
+
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return time.Until(t)
+	}
+	return 0
+}
+
+// retryable reports whether an attempt's error is worth another try.
+func retryable(err error) bool {
+	var nf *NotFoundError
+	if errors.As(err, &nf) {
+		return false
+	}
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.Code == http.StatusTooManyRequests || se.Code >= 500
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil && errors.Is(ue.Err, context.Canceled) {
+		return false
+	}
+	// Connection errors, resets, truncated bodies and stalls.
+	return true
+}
+
+// withRetries runs attempt with a per-attempt stall watchdog, retrying retryable failures with
+// exponential backoff (or the server's Retry-After, capped at a minute).
+func (c *client) withRetries(ctx context.Context, rawURL string, attempt func(ctx context.Context, n int) error) error {
+	delay := c.backoff
+	for n := 0; ; n++ {
+		err := c.attemptWithWatchdog(ctx, attempt, n)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !retryable(err) || n >= c.retries {
+			return err
+		}
+		wait := delay
+		var se *statusError
+		if errors.As(err, &se) && se.RetryAfter > 0 {
+			wait = min(se.RetryAfter, time.Minute)
+		}
+		c.rep.Infof("retrying %s in %s: %v", redact(rawURL), wait.Round(time.Millisecond), err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		delay *= 2
+	}
+}
+
+// attemptWithWatchdog cancels the attempt when no progress is made for c.stall; any read of the
+// response body counts as progress (see stallReader via transport), so slow but moving
+// downloads are never cut off.
+func (c *client) attemptWithWatchdog(ctx context.Context, attempt func(ctx context.Context, n int) error, n int) error {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := time.AfterFunc(c.stall, func() { cancel(errStalled) })
+	defer timer.Stop()
+	err := attempt(context.WithValue(actx, progressKey{}, func() { timer.Reset(c.stall) }), n)
+	if err != nil && context.Cause(actx) == errStalled {
+		return fmt.Errorf("%w (%s)", errStalled, c.stall)
+	}
+	return err
+}
+
+type progressKey struct{}
+
+// progressTransport resets the stall watchdog of a request whenever its body delivers bytes.
+type progressTransport struct{ base http.RoundTripper }
+
+func (t progressTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if tick, ok := req.Context().Value(progressKey{}).(func()); ok {
+		tick()
+		resp.Body = &tickingBody{ReadCloser: resp.Body, tick: tick}
+	}
+	return resp, nil
+}
+
+type tickingBody struct {
+	io.ReadCloser
+	tick func()
+}
+
+func (b *tickingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.tick()
+	}
+	return n, err
+}
