@@ -1,0 +1,245 @@
+package tauri
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/rogpeppe/go-internal/diff"
+	"github.com/tailscale/hujson"
+
+	"github.com/nize/nizepack/internal/atomicfile"
+)
+
+// ResourceMove renames resources under From to the same path under To, e.g. resources/pg to
+// resources/pglite. It matches whole path segments: resources/pg/x and resources/pg match,
+// resources/pglite/x does not.
+type ResourceMove struct{ From, To string }
+
+// ParseResourceMove parses "FROM=TO".
+func ParseResourceMove(s string) (ResourceMove, error) {
+	from, to, ok := strings.Cut(s, "=")
+	from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+	if !ok || cleanPath(from) == "" || cleanPath(to) == "" {
+		return ResourceMove{}, fmt.Errorf("resource move %q is not FROM=TO (e.g. resources/pg=resources/pglite)", s)
+	}
+	return ResourceMove{From: from, To: to}, nil
+}
+
+func (m ResourceMove) apply(s string) (string, bool) {
+	from, to := cleanPath(m.From), cleanPath(m.To)
+	prefix, rest := "", s
+	if strings.HasPrefix(rest, "./") {
+		prefix, rest = "./", rest[2:]
+	}
+	if from == "" || from == to {
+		return s, false
+	}
+	if rest == from || strings.HasPrefix(rest, from+"/") {
+		return prefix + to + rest[len(from):], true
+	}
+	return s, false
+}
+
+func cleanPath(p string) string {
+	p = strings.TrimPrefix(strings.TrimSpace(p), "./")
+	return strings.TrimSuffix(p, "/")
+}
+
+// Options say what the rewrite does; the zero value does nothing, Defaults is the PGlite migration.
+type Options struct {
+	// ExternalBins are ensured in bundle.externalBin: appended when missing, existing entries kept.
+	ExternalBins []string
+	// Resources rename bundle.resources entries, in list form and in map form (key and target).
+	Resources []ResourceMove
+}
+
+// Defaults is the Nize PGlite migration: add binaries/node, move resources/pg to resources/pglite.
+func Defaults() Options {
+	return Options{
+		ExternalBins: []string{"binaries/node"},
+		Resources:    []ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
+	}
+}
+
+func (o Options) move(s string) (string, bool) {
+	for _, m := range o.Resources {
+		if ns, ok := m.apply(s); ok {
+			return ns, true
+		}
+	}
+	return s, false
+}
+
+// Change is the planned rewrite of one config file.
+type Change struct {
+	File *File
+	New  []byte
+}
+
+// Changed reports whether the file's bytes would change.
+func (c Change) Changed() bool { return !bytes.Equal(c.File.Data, c.New) }
+
+// Diff is a unified diff of the change (nil when there is none), with a/ and b/ path prefixes.
+func (c Change) Diff() []byte {
+	name := filepath.ToSlash(c.File.Path)
+	return diff.Diff("a/"+name, c.File.Data, "b/"+name, c.New)
+}
+
+// Plan computes the rewrite of the base config and of every overlay that sets
+// bundle.externalBin or bundle.resources. It writes nothing. The base config always gets the
+// external binaries (creating bundle.externalBin if needed); an overlay's arrays replace the
+// base's when Tauri merges them, so an overlay's own externalBin gets them too.
+func Plan(p *Project, opts Options) ([]Change, error) {
+	var out []Change
+	for _, f := range p.Files() {
+		b, err := Rewrite(f, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Change{File: f, New: b})
+	}
+	return out, nil
+}
+
+// Apply writes every changed file atomically, keeping its mode, and returns the paths written.
+func Apply(changes []Change) ([]string, error) {
+	var written []string
+	for _, c := range changes {
+		if !c.Changed() {
+			continue
+		}
+		if err := atomicfile.WriteFile(c.File.Path, c.New, c.File.Mode); err != nil {
+			return written, fmt.Errorf("writing %s: %w", c.File.Path, err)
+		}
+		written = append(written, c.File.Path)
+	}
+	return written, nil
+}
+
+// Rewrite returns f's bytes with the migration applied; everything else is byte for byte the same.
+func Rewrite(f *File, opts Options) ([]byte, error) {
+	if _, err := f.Value(); err != nil { // syntax, format and Tauri v1 checks
+		return nil, err
+	}
+	v, err := f.parse()
+	if err != nil {
+		return nil, err
+	}
+	root := v.Value.(*hujson.Object)
+	st := detectStyle(f.Data)
+	isBase := f.Platform == ""
+	wantBins := len(opts.ExternalBins) > 0
+
+	_, bm := member(root, "bundle")
+	if bm == nil {
+		if !isBase || !wantBins {
+			return f.Data, nil
+		}
+		if err := appendMember(root, "bundle", map[string]any{"externalBin": opts.ExternalBins}, st, 0); err != nil {
+			return nil, fmt.Errorf("rewriting %s: %w", f.Path, err)
+		}
+		return v.Pack(), nil
+	}
+	bundle, ok := bm.Value.Value.(*hujson.Object)
+	if !ok {
+		return f.Data, nil // e.g. an overlay's "bundle": null
+	}
+
+	if _, eb := member(bundle, "externalBin"); eb == nil {
+		if isBase && wantBins {
+			if err := appendMember(bundle, "externalBin", opts.ExternalBins, st, 1); err != nil {
+				return nil, fmt.Errorf("rewriting %s: %w", f.Path, err)
+			}
+		}
+	} else if arr, ok := eb.Value.Value.(*hujson.Array); ok {
+		for _, bin := range opts.ExternalBins {
+			if !hasPath(arr, bin) {
+				appendString(arr, bin, st, 2)
+			}
+		}
+	}
+
+	if _, rm := member(bundle, "resources"); rm != nil {
+		switch res := rm.Value.Value.(type) {
+		case *hujson.Array:
+			moveList(res, opts)
+		case *hujson.Object:
+			moveMap(res, opts)
+		}
+	}
+	return v.Pack(), nil
+}
+
+func pathKey(s string) string { return path.Clean(strings.TrimPrefix(s, "./")) }
+
+func hasPath(arr *hujson.Array, p string) bool {
+	for _, e := range arr.Elements {
+		if s, ok := stringOf(e); ok && pathKey(s) == pathKey(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// moveList renames list-form resources; a renamed entry that duplicates another is dropped.
+func moveList(arr *hujson.Array, opts Options) {
+	kept := map[string]bool{}
+	for _, e := range arr.Elements {
+		if s, ok := stringOf(e); ok {
+			if _, moved := opts.move(s); !moved {
+				kept[pathKey(s)] = true
+			}
+		}
+	}
+	for i := 0; i < len(arr.Elements); {
+		s, ok := stringOf(arr.Elements[i])
+		ns, moved := opts.move(s)
+		if !ok || !moved {
+			i++
+			continue
+		}
+		if k := pathKey(ns); kept[k] {
+			removeElement(arr, i)
+			continue
+		} else {
+			kept[k] = true
+		}
+		arr.Elements[i].Value = hujson.String(ns)
+		i++
+	}
+}
+
+// moveMap renames map-form resources, in the source key and in the target value; a renamed key
+// that duplicates another is dropped.
+func moveMap(obj *hujson.Object, opts Options) {
+	kept := map[string]bool{}
+	for _, m := range obj.Members {
+		if s, ok := stringOf(m.Name); ok {
+			if _, moved := opts.move(s); !moved {
+				kept[s] = true
+			}
+		}
+	}
+	for i := 0; i < len(obj.Members); {
+		m := &obj.Members[i]
+		if s, ok := stringOf(m.Name); ok {
+			if ns, moved := opts.move(s); moved {
+				if kept[ns] {
+					removeMember(obj, i)
+					continue
+				}
+				kept[ns] = true
+				m.Name.Value = hujson.String(ns)
+			}
+		}
+		if s, ok := stringOf(m.Value); ok {
+			if ns, moved := opts.move(s); moved {
+				m.Value.Value = hujson.String(ns)
+			}
+		}
+		i++
+	}
+}
