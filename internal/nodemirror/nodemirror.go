@@ -409,6 +409,7 @@ func Handler(dir string, faults *Faults) http.Handler {
 			w.Header().Set("Accept-Ranges", "bytes")
 			w.WriteHeader(http.StatusOK)
 			w.Write(data[:len(data)/2])
+			w.(http.Flusher).Flush()
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {
 					conn.Close()
