@@ -1,0 +1,246 @@
+// Package sidecars installs the app's Rust sidecar binaries where Tauri looks for them:
+// `<cargo target dir>/<triple>/<profile>/<name>[.exe]` is copied to the externalBin entry's path
+// plus `-<triple>[.exe]`, atomically with mode 0755, after its format and CPU are checked against
+// the target. For macos-universal both per-arch files are installed plus a fat Mach-O of the two.
+package sidecars
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/nize/nizepack/internal/atomicfile"
+	"github.com/nize/nizepack/internal/binfmt"
+	"github.com/nize/nizepack/internal/report"
+	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/internal/tauri"
+)
+
+// NodeEntry is the base name of the externalBin entry that fetch-node, not cargo, provides.
+const NodeEntry = "node"
+
+// Options say what to copy where.
+type Options struct {
+	// Project is the Tauri app; its merged config for Target lists the externalBin entries.
+	Project *tauri.Project
+	// Target is the platform to install for.
+	Target target.Target
+	// CargoTargetDir is cargo's target dir (the CLI defaults it to $CARGO_TARGET_DIR or ./target).
+	CargoTargetDir string
+	// Profile is the cargo profile; "" means release. "dev" builds land in debug/.
+	Profile string
+	// Bins are the binary names to copy; empty means every externalBin entry except node.
+	Bins []string
+	// Host is the machine's own target, whose builds may sit in <target dir>/<profile>/ without
+	// a triple; nil means target.Host().
+	Host *target.Target
+	// Reporter receives progress; nil means none.
+	Reporter report.Reporter
+}
+
+// Sidecar is one externalBin entry to install.
+type Sidecar struct {
+	Entry string // the externalBin entry, e.g. "binaries/nize_api_server"
+	Name  string // the cargo binary name, e.g. "nize_api_server"
+}
+
+// Installed is one file written.
+type Installed struct {
+	Path   string `json:"path"`
+	Source string `json:"source,omitempty"` // empty for a fat file built from the slices
+	Target string `json:"target"`
+	Format string `json:"format"`
+}
+
+// Problem is one sidecar that cannot be installed; Run returns all of them joined.
+type Problem struct{ Msg string }
+
+func (p *Problem) Error() string { return p.Msg }
+
+// Entries lists the sidecars to install for t: the merged config's externalBin entries except
+// node, or the named bins (their entries when listed, else binaries/<name>).
+func Entries(p *tauri.Project, t target.Target, bins []string) ([]Sidecar, []string, error) {
+	cfg, err := p.Merged(t.GOOS)
+	if err != nil {
+		return nil, nil, err
+	}
+	var entries []string
+	if bundle, ok := cfg["bundle"].(map[string]any); ok {
+		if list, ok := bundle["externalBin"].([]any); ok {
+			for _, e := range list {
+				if s, ok := e.(string); ok {
+					entries = append(entries, s)
+				}
+			}
+		}
+	}
+	var out []Sidecar
+	var warnings []string
+	if len(bins) == 0 {
+		for _, e := range entries {
+			if name := path.Base(filepath.ToSlash(e)); name != NodeEntry {
+				out = append(out, Sidecar{Entry: e, Name: name})
+			}
+		}
+		if len(out) == 0 {
+			return nil, nil, fmt.Errorf("bundle.externalBin in %s lists no sidecar besides node; add the Rust binaries to it or name them with --bin", p.Base.Path)
+		}
+		return out, nil, nil
+	}
+	for _, name := range bins {
+		found := ""
+		for _, e := range entries {
+			if path.Base(filepath.ToSlash(e)) == name {
+				found = e
+				break
+			}
+		}
+		if found == "" {
+			found = "binaries/" + name
+			warnings = append(warnings, fmt.Sprintf("%s is not in bundle.externalBin of %s, so Tauri will not bundle it; installing it as %s", name, p.Base.Path, found))
+		}
+		out = append(out, Sidecar{Entry: found, Name: name})
+	}
+	return out, warnings, nil
+}
+
+// profileDir is the folder cargo writes a profile's builds to, and the flag that selects it.
+func profileDir(profile string) (dir, flag string) {
+	switch profile {
+	case "", "release":
+		return "release", " --release"
+	case "dev", "debug":
+		return "debug", ""
+	}
+	return profile, " --profile " + profile
+}
+
+type job struct {
+	src, dst string
+	t        target.Target
+	info     binfmt.Info
+}
+
+// Run installs the sidecars. It checks every source before writing anything, and reports all
+// problems at once; each file it writes is replaced atomically, so a failed run leaves no
+// half-written file.
+func Run(opts Options) ([]Installed, error) {
+	rep := report.Or(opts.Reporter)
+	host := opts.Host
+	if host == nil {
+		if h, err := target.Host(); err == nil {
+			host = &h
+		}
+	}
+	sidecars, warnings, err := Entries(opts.Project, opts.Target, opts.Bins)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		rep.Warnf("%s", w)
+	}
+	ctd := opts.CargoTargetDir
+	if ctd == "" {
+		ctd = "target"
+	}
+	pdir, pflag := profileDir(opts.Profile)
+
+	slices := []target.Target{opts.Target}
+	if opts.Target.Universal() {
+		slices = opts.Target.SliceTargets()
+	}
+	var jobs []job
+	var problems []error
+	for _, sc := range sidecars {
+		for _, t := range slices {
+			file := sc.Name + t.Exe()
+			src := filepath.Join(ctd, t.Triple, pdir, file)
+			looked := []string{src}
+			if _, err := os.Stat(src); err != nil && host != nil && host.Triple == t.Triple {
+				alt := filepath.Join(ctd, pdir, file)
+				looked = append(looked, alt)
+				if _, err := os.Stat(alt); err == nil {
+					src = alt
+				}
+			}
+			build := fmt.Sprintf("`cargo build%s --target %s --bin %s`", pflag, t.Triple, sc.Name)
+			st, err := os.Stat(src)
+			if err != nil || !st.Mode().IsRegular() {
+				problems = append(problems, &Problem{fmt.Sprintf("sidecar %s for %s not found at %s; build it with %s (or set --cargo-target-dir)", sc.Name, t.Name, strings.Join(looked, " or "), build)})
+				continue
+			}
+			info, err := binfmt.IdentifyFile(src)
+			if err == nil {
+				err = binfmt.Check(info, t)
+			}
+			if err != nil {
+				problems = append(problems, &Problem{fmt.Sprintf("%s %v; build it with %s", src, err, build)})
+				continue
+			}
+			jobs = append(jobs, job{src: src, dst: dest(opts.Project.Dir, t, sc.Entry), t: t, info: info})
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+
+	var done []Installed
+	for _, j := range jobs {
+		rep.Infof("installing %s -> %s", j.src, j.dst)
+		if err := install(j.src, j.dst); err != nil {
+			return done, err
+		}
+		done = append(done, Installed{Path: j.dst, Source: j.src, Target: j.t.Name, Format: j.info.String()})
+	}
+	if opts.Target.Universal() {
+		for _, sc := range sidecars {
+			var parts []string
+			for _, t := range slices {
+				parts = append(parts, dest(opts.Project.Dir, t, sc.Entry))
+			}
+			dst := dest(opts.Project.Dir, opts.Target, sc.Entry)
+			rep.Infof("joining %s into %s", strings.Join(parts, " + "), dst)
+			err := atomicfile.Write(dst, 0o755, func(w io.Writer) error { return binfmt.WriteFatFiles(w, parts...) })
+			if err != nil {
+				return done, fmt.Errorf("writing universal sidecar %s: %w", dst, err)
+			}
+			info, err := binfmt.IdentifyFile(dst)
+			if err != nil {
+				return done, fmt.Errorf("reading back %s: %w", dst, err)
+			}
+			done = append(done, Installed{Path: dst, Target: opts.Target.Name, Format: info.String()})
+		}
+	}
+	return done, nil
+}
+
+// dest is Tauri's externalBin rule: the entry relative to the Tauri dir, plus -<triple>[.exe].
+func dest(tauriDir string, t target.Target, entry string) string {
+	p := filepath.FromSlash(t.SidecarPath(entry))
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(tauriDir, p)
+}
+
+func install(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", filepath.Dir(dst), err)
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", src, err)
+	}
+	defer in.Close()
+	if err := atomicfile.Write(dst, 0o755, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	}); err != nil {
+		return fmt.Errorf("writing %s: %w", dst, err)
+	}
+	return nil
+}
