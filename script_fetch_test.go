@@ -1,0 +1,159 @@
+package nizepack_test
+
+import (
+	"archive/tar"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/nize/nizepack/internal/fakebin"
+	"github.com/nize/nizepack/internal/nodemirror"
+)
+
+var (
+	mirrorKeyOnce sync.Once
+	mirrorKey     *nodemirror.Key
+	mirrorKeyErr  error
+)
+
+func init() {
+	scriptCmds["exits"] = cmdExits
+	scriptCmds["nodemirror"] = cmdNodeMirror
+	// Every script gets its own download cache (HOME is not writable under testscript).
+	scriptSetups = append(scriptSetups, func(env *testscript.Env) error {
+		env.Setenv("NIZEPACK_CACHE_DIR", filepath.Join(env.WorkDir, ".cache"))
+		return nil
+	})
+}
+
+// exits N PROG ARGS...: runs PROG and requires exit code N (stdout/stderr kept for checks).
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// nodemirror [flags] VERSION: builds a signed mirror laid out like nodejs.org/dist in
+// $WORK/mirror, serves it on 127.0.0.1, sets $MIRROR to its URL and writes the signing key's
+// public half to $WORK/keyring.asc. Flags shape bad cases:
+//
+//	-dists a,b          only these Node dists (default all six)
+//	-binary DIST=PATH   use a real binary for DIST
+//	-kinds xz,gz        tarball forms
+//	-unknown-key        sign with a key that is not in keyring.asc
+//	-unsigned           no .asc and no .sig
+//	-tamper-sums        alter a sum inside the signed text after signing
+//	-corrupt FILE       flip a byte of FILE after signing
+//	-hostile dotdot|symlink|wrongarch
+//	-503-once PATH, -truncate-once PATH  (paths relative to the mirror root)
+func cmdNodeMirror(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! nodemirror")
+	}
+	fs := flag.NewFlagSet("nodemirror", flag.ContinueOnError)
+	dists := fs.String("dists", "", "")
+	binary := fs.String("binary", "", "")
+	kinds := fs.String("kinds", "", "")
+	unknownKey := fs.Bool("unknown-key", false, "")
+	unsigned := fs.Bool("unsigned", false, "")
+	tamperSums := fs.Bool("tamper-sums", false, "")
+	corrupt := fs.String("corrupt", "", "")
+	hostile := fs.String("hostile", "", "")
+	fail503 := fs.String("503-once", "", "")
+	truncate := fs.String("truncate-once", "", "")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		ts.Fatalf("usage: nodemirror [flags] VERSION")
+	}
+	version := fs.Arg(0)
+
+	mirrorKeyOnce.Do(func() { mirrorKey, mirrorKeyErr = nodemirror.NewKey("Script Releaser", 0) })
+	ts.Check(mirrorKeyErr)
+	key := mirrorKey
+	if *unknownKey {
+		var err error
+		key, err = nodemirror.NewKey("Unknown Releaser", 0)
+		ts.Check(err)
+	}
+	opts := nodemirror.Options{}
+	if *dists != "" {
+		opts.Dists = strings.Split(*dists, ",")
+	}
+	if *kinds != "" {
+		opts.TarKinds = strings.Split(*kinds, ",")
+	}
+	if *binary != "" {
+		dist, path, _ := strings.Cut(*binary, "=")
+		data, err := os.ReadFile(ts.MkAbs(path))
+		ts.Check(err)
+		opts.Binaries = map[string][]byte{dist: data}
+	}
+	switch *hostile {
+	case "":
+	case "dotdot":
+		opts.ExtraFirst = []tar.Header{{Typeflag: tar.TypeReg, Name: "../evil", Size: 4, Mode: 0o644}}
+	case "symlink":
+		opts.NodeEntry = func(tw *tar.Writer, name string, _ []byte) error {
+			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: name, Linkname: "/bin/sh", Mode: 0o777})
+		}
+	case "wrongarch":
+		arm, err := fakebin.Executable("linux", "arm64", "v"+version+"\n")
+		ts.Check(err)
+		opts.Binaries = map[string][]byte{"linux-x64": arm}
+	default:
+		ts.Fatalf("nodemirror: unknown -hostile %q", *hostile)
+	}
+	dir := ts.MkAbs("mirror")
+	signer := key
+	if *unsigned {
+		signer = nil
+	}
+	ts.Check(nodemirror.Build(dir, version, signer, opts))
+	vdir := filepath.Join(dir, "v"+version)
+	if *tamperSums {
+		asc, err := os.ReadFile(filepath.Join(vdir, "SHASUMS256.txt.asc"))
+		ts.Check(err)
+		i := strings.Index(string(asc), "  node-v")
+		asc[i-1] ^= 1
+		ts.Check(os.WriteFile(filepath.Join(vdir, "SHASUMS256.txt.asc"), asc, 0o644))
+	}
+	if *corrupt != "" {
+		p := filepath.Join(vdir, *corrupt)
+		data, err := os.ReadFile(p)
+		ts.Check(err)
+		data[len(data)/2] ^= 0xff
+		ts.Check(os.WriteFile(p, data, 0o644))
+	}
+	faults := &nodemirror.Faults{}
+	if *fail503 != "" {
+		faults.Status503Once = map[string]bool{*fail503: true}
+	}
+	if *truncate != "" {
+		faults.TruncateOnce = map[string]bool{*truncate: true}
+	}
+	ts.Check(os.WriteFile(ts.MkAbs("keyring.asc"), mirrorKey.PublicArmor, 0o644))
+	srv := nodemirror.Serve(dir, faults)
+	ts.Defer(srv.Close)
+	ts.Setenv("MIRROR", srv.URL)
+}
