@@ -1,0 +1,296 @@
+// Package verify checks, before `tauri build` runs, that everything it needs for a target is in
+// place: every externalBin file exists under Tauri's name for the target, is a regular,
+// executable file of the right format and CPU (a universal one fat with both slices), every
+// bundle.resources entry matches at least one file, and the PGlite bundle matches its manifest.
+package verify
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/nize/nizepack/internal/binfmt"
+	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/internal/tauri"
+)
+
+// PGliteDir is where bundle-pglite writes the PGlite server, relative to the Tauri dir, and
+// ManifestFile the manifest it leaves there (written by internal/bundle).
+const (
+	PGliteDir    = "resources/pglite"
+	ManifestFile = "nizepack-manifest.json"
+	manifestTool = "nizepack bundle-pglite"
+)
+
+// Options say what to verify.
+type Options struct {
+	Project *tauri.Project
+	Target  target.Target
+	// ConfigFlag is how the commands in fixes name the config ("--config FILE"), or "".
+	ConfigFlag string
+}
+
+// Problem is one thing `tauri build` would trip over.
+type Problem struct {
+	File    string `json:"file"`
+	Problem string `json:"problem"`
+	Fix     string `json:"fix"`
+}
+
+func (p Problem) String() string { return fmt.Sprintf("%s %s; fix: %s", p.File, p.Problem, p.Fix) }
+
+// Report is the outcome: what was checked and every problem found.
+type Report struct {
+	Platform string    `json:"platform"`
+	Config   []string  `json:"config"`
+	Checked  []string  `json:"checked"`
+	Problems []Problem `json:"problems"`
+}
+
+// OK reports whether no problem was found.
+func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+// Run verifies; an error means the config itself could not be read.
+func Run(opts Options) (*Report, error) {
+	p, t := opts.Project, opts.Target
+	cfg, err := p.Merged(t.GOOS)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Platform: t.Name, Config: []string{p.Base.Path}}
+	if o := p.Overlay(tauri.PlatformName(t.GOOS)); o != nil {
+		r.Config = append(r.Config, o.Path)
+	}
+	bundle, _ := cfg["bundle"].(map[string]any)
+	v := &verifier{opts: opts, r: r}
+	v.externalBins(bundle["externalBin"])
+	v.resources(bundle["resources"])
+	v.manifest(bundle["resources"])
+	return r, nil
+}
+
+type verifier struct {
+	opts Options
+	r    *Report
+}
+
+func (v *verifier) problem(file, problem, fix string) {
+	v.r.Problems = append(v.r.Problems, Problem{File: file, Problem: problem, Fix: fix})
+}
+
+func (v *verifier) rel(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(v.opts.Project.Dir, filepath.FromSlash(p))
+}
+
+func (v *verifier) cmd(s string) string {
+	if v.opts.ConfigFlag != "" {
+		return "`nizepack " + s + " " + v.opts.ConfigFlag + "`"
+	}
+	return "`nizepack " + s + "`"
+}
+
+func (v *verifier) externalBins(raw any) {
+	list, _ := raw.([]any)
+	t := v.opts.Target
+	targets := []target.Target{t}
+	if t.Universal() {
+		targets = append(t.SliceTargets(), t)
+	}
+	for _, e := range list {
+		entry, ok := e.(string)
+		if !ok {
+			continue
+		}
+		fix := v.cmd("sidecars " + t.Name)
+		if path.Base(filepath.ToSlash(entry)) == "node" {
+			fix = v.cmd("fetch-node " + t.Name)
+		}
+		for _, tt := range targets {
+			v.executable(v.rel(tt.SidecarPath(entry)), tt, fix)
+		}
+	}
+}
+
+func (v *verifier) executable(file string, t target.Target, fix string) {
+	v.r.Checked = append(v.r.Checked, file)
+	st, err := os.Stat(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		v.problem(file, "is missing", fix)
+		return
+	case err != nil:
+		v.problem(file, fmt.Sprintf("cannot be read (%v)", err), fix)
+		return
+	case !st.Mode().IsRegular():
+		v.problem(file, "is not a regular file", fix)
+		return
+	}
+	if !v.opts.Target.Windows() && runtime.GOOS != "windows" && st.Mode().Perm()&0o111 == 0 {
+		v.problem(file, fmt.Sprintf("is not executable (mode %04o)", st.Mode().Perm()), fmt.Sprintf("`chmod +x %s` or %s", file, fix))
+	}
+	info, err := binfmt.IdentifyFile(file)
+	if err != nil {
+		v.problem(file, fmt.Sprintf("is not an executable (%v)", err), fix)
+		return
+	}
+	if err := binfmt.Check(info, t); err != nil {
+		v.problem(file, err.Error(), fix)
+	}
+}
+
+func (v *verifier) resources(raw any) {
+	var patterns []string
+	switch res := raw.(type) {
+	case []any:
+		for _, e := range res {
+			if s, ok := e.(string); ok {
+				patterns = append(patterns, s)
+			}
+		}
+	case map[string]any:
+		for k := range res {
+			patterns = append(patterns, k)
+		}
+		sort.Strings(patterns)
+	}
+	for _, pat := range patterns {
+		abs := v.rel(pat)
+		v.r.Checked = append(v.r.Checked, abs)
+		if n := countFiles(abs); n == 0 {
+			v.problem(abs, "matches no file ("+quote(pat)+" in bundle.resources)", v.resourceFix(pat))
+		}
+	}
+}
+
+func quote(s string) string { return `"` + s + `"` }
+
+func (v *verifier) resourceFix(pat string) string {
+	clean := strings.TrimPrefix(filepath.ToSlash(pat), "./")
+	switch {
+	case clean == PGliteDir || strings.HasPrefix(clean, PGliteDir+"/"):
+		return v.cmd("bundle-pglite")
+	case clean == "resources/pg" || strings.HasPrefix(clean, "resources/pg/"):
+		return v.cmd("tauri") + " (it moves the old resources/pg entries to resources/pglite), then " + v.cmd("bundle-pglite")
+	}
+	return "create it, or correct bundle.resources in " + v.opts.Project.Base.Path
+}
+
+// countFiles counts the files a resource path or glob brings in (a directory brings its files),
+// stopping at the first one found.
+func countFiles(pattern string) int {
+	matches := []string{pattern}
+	if hasMeta(pattern) {
+		var err error
+		matches, err = doublestar.FilepathGlob(pattern)
+		if err != nil {
+			return 0
+		}
+	}
+	for _, m := range matches {
+		st, err := os.Stat(m)
+		if err != nil {
+			continue
+		}
+		if st.Mode().IsRegular() {
+			return 1
+		}
+		if st.IsDir() {
+			found := errors.New("found")
+			err := filepath.WalkDir(m, func(_ string, d fs.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() {
+					return found
+				}
+				return nil
+			})
+			if err == found {
+				return 1
+			}
+		}
+	}
+	return 0
+}
+
+func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[{") }
+
+// manifest checks the PGlite bundle dir against nizepack-manifest.json (written by
+// `nizepack bundle-pglite`), when the config bundles that dir or the dir exists.
+func (v *verifier) manifest(resources any) {
+	dir := v.rel(PGliteDir)
+	_, dirErr := os.Stat(dir)
+	if dirErr != nil && !mentionsPGlite(resources) {
+		return
+	}
+	mpath := filepath.Join(dir, ManifestFile)
+	v.r.Checked = append(v.r.Checked, mpath)
+	fix := v.cmd("bundle-pglite")
+	data, err := os.ReadFile(mpath)
+	if err != nil {
+		v.problem(mpath, "is missing, so the PGlite bundle cannot be checked", fix)
+		return
+	}
+	var m struct {
+		Tool  string `json:"tool"`
+		Files []struct {
+			Name   string `json:"name"`
+			Size   int64  `json:"size"`
+			SHA256 string `json:"sha256"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil || m.Tool != manifestTool || len(m.Files) == 0 {
+		v.problem(mpath, "is not a manifest written by `nizepack bundle-pglite`", fix)
+		return
+	}
+	for _, f := range m.Files {
+		if f.Name == "" || strings.ContainsAny(f.Name, `/\:`) || f.Name == "." || f.Name == ".." {
+			v.problem(mpath, fmt.Sprintf("lists an invalid file name %q", f.Name), fix)
+			continue
+		}
+		p := filepath.Join(dir, f.Name)
+		v.r.Checked = append(v.r.Checked, p)
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			v.problem(p, "is missing (listed in "+ManifestFile+")", fix)
+			continue
+		}
+		if st.Size() != f.Size {
+			v.problem(p, fmt.Sprintf("is %d bytes, but %s says %d", st.Size(), ManifestFile, f.Size), fix)
+			continue
+		}
+		if sum, err := hashFile(p); err != nil || sum != f.SHA256 {
+			v.problem(p, "does not match the SHA-256 in "+ManifestFile, fix)
+		}
+	}
+}
+
+func mentionsPGlite(resources any) bool {
+	b, _ := json.Marshal(resources)
+	return strings.Contains(string(b), PGliteDir)
+}
+
+func hashFile(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
