@@ -1,0 +1,81 @@
+package verify
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/internal/tauri"
+)
+
+func write(t *testing.T, p, s string) {
+	t.Helper()
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCountFiles(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "a", "b", "c.txt"), "x")
+	os.MkdirAll(filepath.Join(dir, "empty", "sub"), 0o755)
+	for pat, want := range map[string]int{
+		"a/b/c.txt":   1,
+		"a":           1, // a directory brings its files
+		"a/**/*.txt":  1,
+		"a/*.txt":     0,
+		"a/b/{c,d}.*": 1,
+		"empty":       0, // a directory without files brings nothing
+		"empty/**":    0,
+		"missing":     0,
+		"missing/*":   0,
+	} {
+		if got := countFiles(filepath.Join(dir, pat)); got != want {
+			t.Errorf("countFiles(%s) = %d, want %d", pat, got, want)
+		}
+	}
+}
+
+// Map-form resources are checked by their source keys; an overlay's null removes a base entry.
+func TestResourcesMapFormAndOverlay(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "tauri.conf.json"), `{"identifier": "x", "bundle": {"resources": {"data/*.txt": "data/", "gone/x": "x"}}}`)
+	write(t, filepath.Join(dir, "tauri.linux.conf.json"), `{"bundle": {"resources": {"gone/x": null}}}`)
+	write(t, filepath.Join(dir, "data", "one.txt"), "1")
+	p, err := tauri.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linux, _ := target.Parse("linux-x86_64")
+	r, err := Run(Options{Project: p, Target: linux})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() {
+		t.Errorf("linux: %v", r.Problems)
+	}
+	mac, _ := target.Parse("macos-arm64")
+	r, err = Run(Options{Project: p, Target: mac, ConfigFlag: "--config " + filepath.Join(dir, "tauri.conf.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Problems) != 1 || !strings.HasSuffix(r.Problems[0].File, filepath.Join("gone", "x")) || !strings.Contains(r.Problems[0].Fix, "correct bundle.resources") {
+		t.Errorf("macos: %+v", r.Problems)
+	}
+}
+
+func TestV1ConfigRefused(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "tauri.conf.json"), `{"tauri": {"bundle": {"externalBin": ["binaries/x"]}}}`)
+	p, err := tauri.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linux, _ := target.Parse("linux-x86_64")
+	if _, err := Run(Options{Project: p, Target: linux}); err == nil || !strings.Contains(err.Error(), "Tauri v1 config") {
+		t.Errorf("err = %v", err)
+	}
+}
