@@ -1,0 +1,483 @@
+// Package bundle builds the PGlite server that Nize Desktop ships: one ESM file bundled with the
+// esbuild Go API (in process, never npx) plus every runtime asset its sources load through
+// `new URL("<relative>", import.meta.url)`, discovered rather than listed. The output dir is
+// replaced as a whole, keeps files nizepack did not write, and carries a manifest that makes an
+// unchanged second run a no-op.
+package bundle
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/nize/nizepack/internal/report"
+)
+
+// CanonicalServer is nizepack's own pglite-server.mjs, bundled when the app has none.
+//
+//go:embed pglite-server.mjs
+var CanonicalServer []byte
+
+const (
+	// ServerFile is the bundle's name in the output dir.
+	ServerFile = "pglite-server.mjs"
+	// ManifestFile lists what nizepack wrote into the output dir.
+	ManifestFile = "nizepack-manifest.json"
+	// AppEntry is where an app keeps its own server entry, relative to the app root.
+	AppEntry = "packages/nize-desktop/scripts/pglite-server.mjs"
+	// AppPackageDir is the app's desktop package, where `npm ci` installs PGlite.
+	AppPackageDir = "packages/nize-desktop"
+	// LargeBundle is the size above which the .mjs earns a warning.
+	LargeBundle = 5 << 20
+
+	// formatVersion changes whenever nizepack would produce different output from the same
+	// inputs, so upgrading nizepack invalidates "up to date".
+	formatVersion = 1
+	// embeddedEntryName is how the embedded entry appears in messages and the manifest.
+	embeddedEntryName = "(embedded) pglite-server.mjs"
+)
+
+// Options say what to bundle and where.
+type Options struct {
+	// Entry is the server entry file; empty means the embedded canonical server.
+	Entry string
+	// PackageDir is where the entry's packages resolve from (its node_modules). Required.
+	PackageDir string
+	// Out is the output dir, replaced as a whole. Required.
+	Out string
+	// NodeMajor is the pinned Node major version, esbuild's engine target.
+	NodeMajor int
+	// Minify and Sourcemap are esbuild's options; Sourcemap writes pglite-server.mjs.map.
+	Minify, Sourcemap bool
+	// Force rebuilds even when the output is up to date.
+	Force bool
+	// Reporter receives progress; nil means none.
+	Reporter report.Reporter
+}
+
+// Result describes the output dir after a run.
+type Result struct {
+	Out      string            `json:"out"`
+	UpToDate bool              `json:"up_to_date"`
+	Entry    string            `json:"entry"`
+	Target   string            `json:"target"`
+	Packages map[string]string `json:"packages"`
+	Files    []File            `json:"files"`
+}
+
+// File is one file nizepack wrote into the output dir.
+type File struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// Source is where an asset was copied from, relative to the package dir.
+	Source string `json:"source,omitempty"`
+}
+
+// MissingPackageError is a package the entry imports that is not installed.
+type MissingPackageError struct {
+	Package, Dir string
+}
+
+func (e *MissingPackageError) Error() string {
+	return fmt.Sprintf("cannot resolve %s from %s: run `npm ci` in %s", e.Package, e.Dir, e.Dir)
+}
+
+// Bundle builds the server into opts.Out, or reports it up to date.
+func Bundle(ctx context.Context, opts Options) (*Result, error) {
+	rep := report.Or(opts.Reporter)
+	if opts.Out == "" || opts.PackageDir == "" {
+		return nil, errors.New("bundle: Out and PackageDir are required")
+	}
+	if opts.NodeMajor <= 0 {
+		return nil, fmt.Errorf("bundle: Node major version %d is not a version", opts.NodeMajor)
+	}
+	pkgDir, err := filepath.Abs(opts.PackageDir)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(pkgDir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("package dir %s is not a directory: pass --package-dir with the folder holding package.json and node_modules", pkgDir)
+	}
+	out, err := absOut(opts.Out)
+	if err != nil {
+		return nil, err
+	}
+	entry := ""
+	if opts.Entry != "" {
+		if entry, err = filepath.Abs(opts.Entry); err != nil {
+			return nil, err
+		}
+		if st, err := os.Stat(entry); err != nil || !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("entry %s is not a readable file: pass --entry with the server's .mjs", entry)
+		}
+	}
+	s := settings{
+		Format:     formatVersion,
+		Esbuild:    esbuildVersion(),
+		Target:     "node" + strconv.Itoa(opts.NodeMajor),
+		Minify:     opts.Minify,
+		Sourcemap:  opts.Sourcemap,
+		Entry:      entry,
+		PackageDir: pkgDir,
+	}
+	if entry == "" {
+		s.EmbeddedSHA256 = sha256Hex(CanonicalServer)
+	}
+
+	old := readManifest(out)
+	if !opts.Force && old != nil {
+		if res, ok := upToDate(out, pkgDir, s, old); ok {
+			return res, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	entryName := embeddedEntryName
+	if entry != "" {
+		entryName = entry
+	}
+	rep.Infof("bundling %s for %s with esbuild %s", entryName, s.Target, s.Esbuild)
+	reserved := []string{ServerFile, ServerFile + ".map", ManifestFile}
+	assets := newAssetCollector(reserved...)
+	build := api.BuildOptions{
+		Bundle:            true,
+		Platform:          api.PlatformNode,
+		Format:            api.FormatESModule,
+		Engines:           []api.Engine{{Name: api.EngineNode, Version: strconv.Itoa(opts.NodeMajor)}},
+		Outfile:           filepath.Join(out, ServerFile),
+		Write:             false,
+		Metafile:          true,
+		AbsWorkingDir:     pkgDir,
+		NodePaths:         []string{filepath.Join(pkgDir, "node_modules")},
+		MinifyWhitespace:  opts.Minify,
+		MinifyIdentifiers: opts.Minify,
+		MinifySyntax:      opts.Minify,
+		LogLevel:          api.LogLevelSilent,
+		Plugins:           []api.Plugin{assets.plugin()},
+	}
+	if opts.Sourcemap {
+		build.Sourcemap = api.SourceMapLinked
+	}
+	if entry == "" {
+		build.Stdin = &api.StdinOptions{Contents: string(CanonicalServer), ResolveDir: pkgDir, Sourcefile: embeddedEntryName, Loader: api.LoaderJS}
+	} else {
+		build.EntryPoints = []string{entry}
+	}
+	br := api.Build(build)
+	if len(br.Errors) > 0 {
+		return nil, buildError(entryName, pkgDir, br.Errors)
+	}
+	for _, w := range br.Warnings {
+		rep.Warnf("esbuild: %s", formatMessage(w))
+	}
+
+	// Inputs: every source esbuild read, every asset, and npm's record of the install.
+	inputs, packages, err := collectInputs(pkgDir, br.Metafile, assets.list())
+	if err != nil {
+		return nil, err
+	}
+	s.Inputs = inputs
+
+	parent := filepath.Dir(out)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", parent, err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".nizepack-tmp-")
+	if err != nil {
+		return nil, fmt.Errorf("creating a temp dir beside %s: %w", out, err)
+	}
+	keepTmp := false
+	defer func() {
+		if !keepTmp {
+			os.RemoveAll(tmp)
+		}
+	}()
+	mode := fs.FileMode(0o755)
+	if st, err := os.Stat(out); err == nil {
+		mode = st.Mode().Perm() // a replaced dir keeps its permissions
+	}
+	if err := os.Chmod(tmp, mode); err != nil {
+		return nil, err
+	}
+
+	var files []File
+	for _, f := range br.OutputFiles {
+		name := filepath.Base(f.Path)
+		if err := writeFile(filepath.Join(tmp, name), f.Contents); err != nil {
+			return nil, err
+		}
+		files = append(files, File{Name: name, Size: int64(len(f.Contents)), SHA256: sha256Hex(f.Contents)})
+		if name == ServerFile && len(f.Contents) > LargeBundle {
+			rep.Warnf("%s is %.1f MB, over %d MB: check that no large file was inlined into it", ServerFile, float64(len(f.Contents))/1e6, LargeBundle>>20)
+		}
+	}
+	for _, a := range assets.list() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		sum, err := copyFile(a.Source, filepath.Join(tmp, a.Name))
+		if err != nil {
+			return nil, err
+		}
+		if sum != a.SHA256 {
+			return nil, fmt.Errorf("asset %s changed while it was being copied; run again", a.Source)
+		}
+		files = append(files, File{Name: a.Name, Size: a.Size, SHA256: a.SHA256, Source: relSlash(pkgDir, a.Source)})
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+
+	m := &manifest{
+		Tool:     "nizepack bundle-pglite",
+		Format:   formatVersion,
+		Key:      s.key(),
+		Target:   s.Target,
+		Entry:    entryLabel(entry, pkgDir),
+		Packages: packages,
+		Files:    files,
+		Inputs:   inputs,
+	}
+	if err := writeManifest(filepath.Join(tmp, ManifestFile), m); err != nil {
+		return nil, err
+	}
+	ours := map[string]bool{}
+	if old != nil {
+		for _, f := range old.Files {
+			ours[f.Name] = true
+		}
+	}
+	if err := swapIn(tmp, out, ours, rep); err != nil {
+		return nil, err
+	}
+	keepTmp = true // it is the output now
+	return &Result{Out: out, Entry: m.Entry, Target: s.Target, Packages: packages, Files: files}, nil
+}
+
+// absOut makes out absolute and follows a symlinked output dir to the real one.
+func absOut(out string) (string, error) {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
+		return "", fmt.Errorf("output %s exists and is not a directory: pass --out with a directory", abs)
+	}
+	return abs, nil
+}
+
+func entryLabel(entry, pkgDir string) string {
+	if entry == "" {
+		return embeddedEntryName
+	}
+	return relSlash(pkgDir, entry)
+}
+
+// relSlash is path relative to base with forward slashes, or path itself when not relative.
+func relSlash(base, path string) string {
+	r, err := filepath.Rel(base, path)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	return filepath.ToSlash(r)
+}
+
+var couldNotResolve = regexp.MustCompile(`^Could not resolve "([^"]+)"`)
+
+// buildError turns esbuild's messages into one error: a missing package as the sentence that
+// says how to fix it, anything else as file:line:col: text.
+func buildError(entry, pkgDir string, msgs []api.Message) error {
+	for _, m := range msgs {
+		if sm := couldNotResolve.FindStringSubmatch(m.Text); sm != nil && isBareSpecifier(sm[1]) {
+			return &MissingPackageError{Package: packageName(sm[1]), Dir: pkgDir}
+		}
+	}
+	text := formatMessage(msgs[0])
+	if len(msgs) > 1 {
+		text += fmt.Sprintf(" (and %d more)", len(msgs)-1)
+	}
+	return fmt.Errorf("bundling %s: %s", entry, text)
+}
+
+func formatMessage(m api.Message) string {
+	if m.Location == nil {
+		return m.Text
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", m.Location.File, m.Location.Line, m.Location.Column+1, m.Text)
+}
+
+func isBareSpecifier(s string) bool {
+	return !strings.HasPrefix(s, ".") && !strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "node:") && !filepath.IsAbs(s)
+}
+
+// packageName cuts a bare import down to its package: "@scope/pkg/sub" → "@scope/pkg".
+func packageName(spec string) string {
+	parts := strings.Split(spec, "/")
+	if strings.HasPrefix(spec, "@") && len(parts) >= 2 {
+		return parts[0] + "/" + parts[1]
+	}
+	return parts[0]
+}
+
+// esbuildVersion is the esbuild module nizepack was built with.
+func esbuildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/evanw/esbuild" {
+				if d.Replace != nil {
+					return d.Replace.Version
+				}
+				return d.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
+// collectInputs lists the files the bundle was made from with their hashes, and the versions of
+// the npm packages they belong to.
+func collectInputs(pkgDir, metafile string, assets []*asset) ([]File, map[string]string, error) {
+	var meta struct {
+		Inputs map[string]json.RawMessage `json:"inputs"`
+	}
+	if err := json.Unmarshal([]byte(metafile), &meta); err != nil {
+		return nil, nil, fmt.Errorf("reading esbuild's metafile: %w", err)
+	}
+	paths := map[string]bool{}
+	for p := range meta.Inputs {
+		if p == embeddedEntryName || strings.HasPrefix(p, "<") || strings.Contains(p, ":") && !filepath.IsAbs(p) {
+			continue // stdin or another namespace
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(pkgDir, filepath.FromSlash(p))
+		}
+		paths[p] = true
+	}
+	for _, a := range assets {
+		paths[a.Source] = true
+	}
+	for _, lock := range lockFiles(pkgDir) {
+		paths[lock] = true
+	}
+	packages := map[string]string{}
+	var inputs []File
+	for p := range paths {
+		sum, size, err := hashFile(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		inputs = append(inputs, File{Name: relSlash(pkgDir, p), Size: size, SHA256: sum})
+		if name, dir, ok := packageOf(p); ok {
+			if _, done := packages[name]; !done {
+				packages[name] = packageVersion(dir)
+			}
+		}
+	}
+	sort.Slice(inputs, func(i, j int) bool { return inputs[i].Name < inputs[j].Name })
+	return inputs, packages, nil
+}
+
+// lockFiles are npm's records of what is installed: a changed install changes them.
+func lockFiles(pkgDir string) []string {
+	var out []string
+	for _, p := range []string{filepath.Join(pkgDir, "node_modules", ".package-lock.json"), filepath.Join(pkgDir, "package-lock.json")} {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// packageOf finds the npm package a file in node_modules belongs to.
+func packageOf(path string) (name, dir string, ok bool) {
+	slash := filepath.ToSlash(path)
+	i := strings.LastIndex(slash, "/node_modules/")
+	if i < 0 {
+		return "", "", false
+	}
+	rest := strings.Split(slash[i+len("/node_modules/"):], "/")
+	n := 1
+	if strings.HasPrefix(rest[0], "@") {
+		n = 2
+	}
+	if len(rest) <= n {
+		return "", "", false
+	}
+	name = strings.Join(rest[:n], "/")
+	return name, filepath.FromSlash(slash[:i+len("/node_modules/")] + name), true
+}
+
+func packageVersion(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return "unknown"
+	}
+	var pj struct {
+		Version string `json:"version"`
+	}
+	if json.Unmarshal(data, &pj) != nil || pj.Version == "" {
+		return "unknown"
+	}
+	return pj.Version
+}
+
+// Locate fills in the defaults a user of the app repo expects, relative to the working dir wd:
+// the entry is --entry, else the app's own AppEntry when it exists, else the embedded server
+// (returned as ""); the package dir is --package-dir, else the entry's package (the nearest
+// folder above it with a package.json), else AppPackageDir when it exists, else wd.
+func Locate(wd, entry, packageDir string) (entryPath, pkgDir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(wd, p)
+	}
+	entryPath, pkgDir = abs(entry), abs(packageDir)
+	if entryPath == "" {
+		app := filepath.Join(wd, filepath.FromSlash(AppEntry))
+		if st, err := os.Stat(app); err == nil && st.Mode().IsRegular() {
+			entryPath = app
+		}
+	}
+	if pkgDir == "" && entryPath != "" {
+		pkgDir = packageDirOf(entryPath)
+	}
+	if pkgDir == "" {
+		pkgDir = wd
+		app := filepath.Join(wd, filepath.FromSlash(AppPackageDir))
+		if st, err := os.Stat(app); err == nil && st.IsDir() {
+			pkgDir = app
+		}
+	}
+	return entryPath, pkgDir
+}
+
+// packageDirOf is the nearest folder at or above the entry's folder holding a package.json.
+func packageDirOf(entry string) string {
+	for dir := filepath.Dir(entry); ; {
+		if st, err := os.Stat(filepath.Join(dir, "package.json")); err == nil && st.Mode().IsRegular() {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/mod/semver"
+
+	"github.com/nize/nizepack/internal/bundle"
+)
+
+func init() { commands = append(commands, newBundlePgliteCmd) }
+
+func newBundlePgliteCmd(s *Streams, g *globalOptions) *cobra.Command {
+	var (
+		entry, packageDir, out   string
+		minify, sourcemap, force bool
+		asJSON                   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bundle-pglite",
+		Short: "Bundle the PGlite server with esbuild and copy its runtime assets beside it",
+		Long: `Bundles the PGlite server entry (--entry, else the app's ` + bundle.AppEntry + `,
+else the canonical server embedded in nizepack) into <out>/` + bundle.ServerFile + ` with the esbuild Go API
+(ESM, platform node, engine = the pinned Node major), and copies every file its sources load with
+new URL("<relative>", import.meta.url) beside it. <out> defaults to the Tauri dir's resources/pglite/
+and is replaced as a whole; files nizepack did not write stay. Unchanged inputs: "up to date".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			var opts bundle.Options
+			opts.Entry, opts.PackageDir = bundle.Locate(wd, entry, packageDir)
+			if opts.Out = out; out == "" {
+				if opts.Out, err = tauriSubdir(filepath.Join("resources", "pglite"), "--out"); err != nil {
+					return err
+				}
+			}
+			if opts.NodeMajor, err = bundleNodeMajor(s, g); err != nil {
+				return err
+			}
+			opts.Minify, opts.Sourcemap, opts.Force = minify, sourcemap, force
+			opts.Reporter = newReporter(s, g)
+			res, err := bundle.Bundle(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(s.Out, res)
+			}
+			shown := bundleShownPath(wd, res.Out)
+			var total int64
+			for _, f := range res.Files {
+				total += f.Size
+			}
+			if res.UpToDate {
+				fmt.Fprintf(s.Out, "%s is up to date (%d files, %s)\n", shown, len(res.Files), bundleSize(total))
+				return nil
+			}
+			for _, f := range res.Files {
+				fmt.Fprintf(s.Out, "%10s  %s\n", bundleSize(f.Size), filepath.Join(shown, f.Name))
+			}
+			fmt.Fprintf(s.Out, "%10s  total, from %s\n", bundleSize(total), bundlePackagesLine(res.Packages))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&entry, "entry", "", "server entry file (default: "+bundle.AppEntry+" when present, else nizepack's canonical server)")
+	f.StringVar(&packageDir, "package-dir", "", "folder whose node_modules the packages resolve from (default: the entry's package, else "+bundle.AppPackageDir+" when present, else the working dir)")
+	f.StringVar(&out, "out", "", "output dir (default: <Tauri dir>/resources/pglite, or ./resources/pglite when the tree has no Tauri config)")
+	f.BoolVar(&minify, "minify", false, "minify the bundle")
+	f.BoolVar(&sourcemap, "sourcemap", false, "also write "+bundle.ServerFile+".map")
+	f.BoolVar(&force, "force", false, "rebuild even when the output is up to date")
+	f.BoolVar(&asJSON, "json", false, "print one JSON document describing the output")
+	return cmd
+}
+
+// bundleNodeMajor is the major of the pinned Node version: esbuild's engine target.
+func bundleNodeMajor(s *Streams, g *globalOptions) (int, error) {
+	p, err := loadPins(s, g)
+	if err != nil {
+		return 0, err
+	}
+	v, err := nodeVersion(p, "")
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimPrefix(semver.Major("v"+v), "v"))
+}
+
+func bundleShownPath(wd, p string) string {
+	if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
+
+func bundleSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%d B", n)
+	}
+}
+
+func bundlePackagesLine(pk map[string]string) string {
+	names := make([]string, 0, len(pk))
+	for n := range pk {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + "@" + pk[n]
+	}
+	return strings.Join(parts, ", ")
+}
