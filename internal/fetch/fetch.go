@@ -97,8 +97,8 @@ func New(opts Options) (*Fetcher, error) {
 	if opts.Version == "" {
 		return nil, errors.New("no Node version given")
 	}
-	if opts.OutDir == "" || opts.CacheDir == "" {
-		return nil, errors.New("OutDir and CacheDir are required")
+	if opts.CacheDir == "" {
+		return nil, errors.New("CacheDir is required")
 	}
 	if opts.Mirror == "" {
 		opts.Mirror = DefaultMirror
@@ -212,6 +212,9 @@ func (f *Fetcher) fetchOne(ctx context.Context, t target.Target) (Result, error)
 			return Result{}, fmt.Errorf("%s: the signed SHASUMS256.txt says sha256 %s but versions.env pins %s; update the pin only if the release really changed", file, want, pin)
 		}
 	}
+	if f.opts.OutDir == "" {
+		return Result{}, errors.New("no output directory given")
+	}
 	c := &cache{root: filepath.Join(f.opts.CacheDir, "node")}
 	bin, err := c.binary(ctx, want, cacheFill{
 		offline: f.opts.Offline,
@@ -298,7 +301,10 @@ func (f *Fetcher) fetchUniversal(ctx context.Context, t target.Target) ([]Result
 	return append(slices, Result{Platform: t.Name, Triple: t.Triple, Path: out, SHA256: sum, Size: fi.Size(), FromCache: fromCache}), nil
 }
 
-// loadSums returns the verified SHASUMS256.txt of the version, once per Fetcher.
+// VerifiedSums returns the SHASUMS256.txt entries of the version that the trusted keys vouch
+// for (or, with InsecureSkipSignature, the unsigned ones), fetched once per Fetcher.
+func (f *Fetcher) VerifiedSums(ctx context.Context) (Sums, error) { return f.loadSums(ctx) }
+
 func (f *Fetcher) loadSums(ctx context.Context) (Sums, error) {
 	f.sumsOnce.Do(func() {
 		text, err := f.signedSums(ctx)
