@@ -34,6 +34,7 @@ func TestManifestWrittenByBundle(t *testing.T) {
 	}
 	exe, _ := fakebin.Executable("darwin", "arm64", "v1\n")
 	node := filepath.Join(root, "tauri", "binaries", "node-aarch64-apple-darwin")
+	os.MkdirAll(filepath.Dir(node), 0o755)
 	if err := os.WriteFile(node, exe, 0o755); err != nil {
 		t.Fatal(err)
 	}
