@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"os"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/spf13/pflag"
+
+	"github.com/nize/nizepack/internal/fetch"
+	"github.com/nize/nizepack/internal/pins"
+)
+
+// nodeSourceFlags are where Node releases come from and how they are trusted: the same
+// --mirror, --cache-dir, --keyring and --insecure-skip-signature as fetch-node, for the commands
+// that read a mirror without installing a binary (versions update).
+type nodeSourceFlags struct {
+	mirror                string
+	cacheDir              string
+	keyring               string
+	insecureSkipSignature bool
+}
+
+func (n *nodeSourceFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&n.mirror, "mirror", "", "Node.js distribution URL, used exactly as given (default: NODE_MIRROR, else "+fetch.DefaultMirror+")")
+	f.StringVar(&n.cacheDir, "cache-dir", "", "download cache (default: $NIZEPACK_CACHE_DIR, else the user cache dir + /nizepack)")
+	f.StringVar(&n.keyring, "keyring", "", "armored OpenPGP public keys to trust instead of the embedded Node.js release keys")
+	f.BoolVar(&n.insecureSkipSignature, "insecure-skip-signature", false, "do not require a signature on SHASUMS256.txt (warned)")
+}
+
+// nodeSource is the resolved form of nodeSourceFlags.
+type nodeSource struct {
+	mirror   string
+	token    string
+	cacheDir string
+	keyring  openpgp.EntityList
+	insecure bool
+}
+
+// resolve applies fetch-node's precedence: --mirror > NODE_MIRROR pin; --cache-dir >
+// $NIZEPACK_CACHE_DIR > user cache; --keyring replaces the embedded release keys.
+func (n *nodeSourceFlags) resolve(s *Streams, p *pins.Pins) (nodeSource, error) {
+	src := nodeSource{mirror: n.mirror, token: s.getenv("NIZEPACK_NODE_MIRROR_TOKEN"), insecure: n.insecureSkipSignature}
+	if src.mirror == "" {
+		if m, ok := p.Get(pins.NodeMirror); ok {
+			src.mirror = m.Value
+		}
+	}
+	if n.keyring != "" {
+		data, err := os.ReadFile(n.keyring)
+		if err != nil {
+			return src, usageErrorf("--keyring: %v", err)
+		}
+		if src.keyring, err = fetch.ParseKeyring(data); err != nil {
+			return src, usageErrorf("--keyring %s: %v; give a file of armored OpenPGP public keys", n.keyring, err)
+		}
+	}
+	var err error
+	src.cacheDir, err = cacheDir(s, n.cacheDir)
+	return src, err
+}

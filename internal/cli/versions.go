@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/mod/semver"
+
+	"github.com/nize/nizepack/internal/pins"
+	"github.com/nize/nizepack/internal/versions"
+)
+
+func init() { commands = append(commands, newVersionsCmd) }
+
+func newVersionsCmd(s *Streams, g *globalOptions) *cobra.Command {
+	var nodeVersionFlag string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "versions",
+		Short: "Print each pin (versions.env) and where it came from",
+		Long: `Prints every pin nizepack uses and the layer it came from: embedded (nizepack's own
+versions.env), file (the app's versions.env or --versions FILE, with the line), environment
+(NIZEPACK_<KEY>) or flag.`,
+		Example: `  nizepack versions
+  nizepack versions update --check
+  nizepack versions update --pin-checksums`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := loadPins(s, g)
+			if err != nil {
+				return err
+			}
+			if nodeVersionFlag != "" {
+				if _, err := nodeVersion(p, nodeVersionFlag); err != nil {
+					return err
+				}
+			}
+			type row struct {
+				Key    string `json:"key"`
+				Value  string `json:"value"`
+				Source string `json:"source"`
+				File   string `json:"file,omitempty"`
+				Line   int    `json:"line,omitempty"`
+			}
+			var rows []row
+			for _, k := range p.Keys() {
+				v, _ := p.Get(k)
+				r := row{Key: k, Value: v.Value, Source: string(v.Source)}
+				switch src := string(v.Source); {
+				case v.Source == pins.Embedded, v.Source == pins.Flag, strings.HasPrefix(src, string(pins.Env)):
+				default:
+					r.Source, r.File, r.Line = "file", src, v.Line
+				}
+				rows = append(rows, r)
+			}
+			if asJSON {
+				return writeJSON(s.Out, rows)
+			}
+			tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
+			for _, r := range rows {
+				src := r.Source
+				if r.File != "" {
+					src = fmt.Sprintf("file %s:%d", r.File, r.Line)
+				}
+				if r.Source == string(pins.Flag) && r.Key == pins.NodeVersion {
+					src = "flag (--node-version)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Key, r.Value, src)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&nodeVersionFlag, "node-version", "", "show the pins as they are with this Node.js version flag")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+	cmd.AddCommand(newVersionsUpdateCmd(s, g))
+	return cmd
+}
+
+type versionsUpdateOptions struct {
+	src          nodeSourceFlags
+	major        int
+	pinChecksums bool
+	check        bool
+	json         bool
+}
+
+func newVersionsUpdateCmd(s *Streams, g *globalOptions) *cobra.Command {
+	o := &versionsUpdateOptions{}
+	cmd := &cobra.Command{
+		Use:   "update",
+		Short: "Pin the newest published LTS release of the pinned Node.js major in versions.env",
+		Long: `Reads <mirror>/index.json and picks the newest LTS release of the pinned major (or --major)
+whose signature-verified SHASUMS256.txt lists the archives of all six platforms; releases the
+index lists before their files are published, or whose checksums nothing trusted signs, are
+skipped with a warning. It then rewrites NODE_VERSION in versions.env (--versions FILE, else
+./versions.env, created when missing) in place and atomically, keeping comments and order.
+
+Checksum pins (NODE_SHA256_*) already in the file are refreshed for the new version, since the
+old ones would refuse it; --pin-checksums writes one for every artifact of the six platforms.
+--check changes nothing: it exits 1 when a newer release (or, with --pin-checksums, different
+checksum pins) would be written and 0 when versions.env is current, for a scheduled workflow.`,
+		Example: `  nizepack versions update
+  nizepack versions update --major 22 --pin-checksums
+  nizepack versions update --check`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runVersionsUpdate(cmd, s, g, o)
+		},
+	}
+	f := cmd.Flags()
+	o.src.register(f)
+	f.IntVar(&o.major, "major", 0, "Node.js major line to follow (default: the pinned NODE_VERSION's)")
+	f.BoolVar(&o.pinChecksums, "pin-checksums", false, "also pin the SHA-256 of every artifact of the six platforms")
+	f.BoolVar(&o.check, "check", false, "change nothing; exit 1 when versions.env is not current")
+	f.BoolVar(&o.json, "json", false, "print one JSON document")
+	return cmd
+}
+
+func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *versionsUpdateOptions) error {
+	p, err := loadPins(s, g)
+	if err != nil {
+		return err
+	}
+	current, err := p.NodeVersion()
+	if err != nil {
+		return err
+	}
+	major := o.major
+	if cmd.Flags().Changed("major") {
+		if major <= 0 {
+			return usageErrorf("--major %d: give a Node.js major version such as 24", major)
+		}
+	} else {
+		major, _ = strconv.Atoi(strings.TrimPrefix(semver.Major("v"+current), "v"))
+	}
+	src, err := o.src.resolve(s, p)
+	if err != nil {
+		return err
+	}
+	rep := newReporter(s, g)
+	end := rep.Group(fmt.Sprintf("versions update: newest LTS of Node %d on %s", major, redactURL(orDefault(src.mirror))))
+	rel, err := versions.Newest(cmd.Context(), versions.Options{
+		Mirror:                src.mirror,
+		Token:                 src.token,
+		CacheDir:              src.cacheDir,
+		Keyring:               src.keyring,
+		InsecureSkipSignature: src.insecure,
+		Report:                rep,
+	}, major)
+	end()
+	if err != nil {
+		return err
+	}
+
+	path := g.versionsFile
+	if path == "" {
+		path = "versions.env"
+	}
+	// Never move a pin backwards within its major (the pin may be ahead of the mirror).
+	move := semver.Compare("v"+rel.Version, "v"+current) > 0 || semver.Major("v"+rel.Version) != semver.Major("v"+current)
+	change := versions.FileChange{Path: path}
+	if move || (rel.Version == current && o.pinChecksums) {
+		if change, err = versions.UpdateFile(path, rel, o.pinChecksums, o.check); err != nil {
+			return err
+		}
+	}
+
+	if o.json {
+		if err := writeJSON(s.Out, map[string]any{
+			"current": current, "newest": rel.Version, "lts": rel.LTS, "date": rel.Date,
+			"update": move, "file": change, "skipped": nonNil(rel.Skipped), "check": o.check,
+		}); err != nil {
+			return err
+		}
+	} else {
+		describe := fmt.Sprintf("Node v%s (LTS %s, %s)", rel.Version, rel.LTS, rel.Date)
+		switch {
+		case o.check && change.Changed:
+			if move {
+				fmt.Fprintf(s.Out, "%s: NODE_VERSION %s is behind %s; run `nizepack versions update`\n", path, current, describe)
+			} else {
+				fmt.Fprintf(s.Out, "%s: checksum pins of Node v%s are missing or differ; run `nizepack versions update --pin-checksums`\n", path, current)
+			}
+		case change.Changed && move:
+			fmt.Fprintf(s.Out, "%s: NODE_VERSION %s -> %s\n", path, current, describe)
+		case change.Changed:
+			fmt.Fprintf(s.Out, "%s: checksum pins of Node v%s written\n", path, current)
+		case !move && rel.Version != current:
+			fmt.Fprintf(s.Out, "NODE_VERSION %s is newer than the newest verified LTS release, %s; left as is\n", current, describe)
+		default:
+			fmt.Fprintf(s.Out, "NODE_VERSION %s is current: the newest LTS release of Node %d with every platform published\n", current, major)
+		}
+		if change.Changed && !o.check && len(change.Keys) > 1 {
+			fmt.Fprintf(s.Out, "%s: %d checksum pins of Node v%s\n", path, len(change.Keys)-1, rel.Version)
+		}
+	}
+	if o.check && change.Changed {
+		return &ExitError{Code: ExitFailure}
+	}
+	return nil
+}
+
+func orDefault(mirror string) string {
+	if mirror == "" {
+		return "https://nodejs.org/dist"
+	}
+	return mirror
+}

@@ -1,0 +1,248 @@
+// Package versions finds the Node.js release to pin: it reads a mirror's index.json and picks
+// the newest LTS release of a major line whose signature-verified SHASUMS256.txt lists the
+// archives of every platform, and it rewrites versions.env in place. It never prints; progress
+// goes to a report.Reporter.
+package versions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"golang.org/x/mod/semver"
+
+	"github.com/nize/nizepack/internal/fetch"
+	"github.com/nize/nizepack/internal/pins"
+	"github.com/nize/nizepack/internal/report"
+	"github.com/nize/nizepack/internal/target"
+)
+
+// Options say where releases come from and how they are trusted, as for fetch-node.
+type Options struct {
+	Mirror   string // used exactly as given; default fetch.DefaultMirror
+	Token    string // bearer token for a private mirror
+	CacheDir string // required: verified sums are cached like fetch-node's
+	// Keyring replaces the embedded Node release keys when non-nil.
+	Keyring               openpgp.EntityList
+	InsecureSkipSignature bool
+	HTTPClient            *http.Client
+	Report                report.Reporter
+}
+
+// Entry is one release in index.json.
+type Entry struct {
+	Version  string          `json:"version"` // "v24.21.0"
+	Date     string          `json:"date"`
+	Files    []string        `json:"files"`
+	LTS      json.RawMessage `json:"lts"` // codename string or false
+	Security bool            `json:"security"`
+}
+
+// Codename returns the LTS codename, or "" when the release is not LTS.
+func (e Entry) Codename() string {
+	var s string
+	if json.Unmarshal(e.LTS, &s) == nil {
+		return s
+	}
+	return ""
+}
+
+// Skipped is a release that index.json lists but that cannot be pinned (yet).
+type Skipped struct {
+	Version string `json:"version"`
+	Reason  string `json:"reason"`
+}
+
+// Release is the chosen release.
+type Release struct {
+	Version string `json:"version"` // without "v"
+	LTS     string `json:"lts"`
+	Date    string `json:"date"`
+	// Checksums maps every published artifact form of the six platforms (tar.gz, tar.xz, zip,
+	// win-*/node.exe) to its signature-verified SHA-256, keyed by the pin name
+	// (pins.ChecksumKey).
+	Checksums map[string]string `json:"checksums"`
+	Skipped   []Skipped         `json:"skipped,omitempty"`
+	// checksumKeys lists Checksums' keys in the targets table's order.
+	checksumKeys []string
+}
+
+// FetchIndex reads <mirror>/index.json.
+func FetchIndex(ctx context.Context, opts Options) ([]Entry, error) {
+	u := mirror(opts) + "/index.json"
+	body, status, err := get(ctx, opts, u)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", redact(u), err)
+	}
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("reading %s: the mirror answered %d %s", redact(u), status, http.StatusText(status))
+	}
+	var entries []Entry
+	if err := json.Unmarshal(body, &entries); err != nil {
+		return nil, fmt.Errorf("reading %s: it is not a Node.js index.json (a list of releases): %w", redact(u), err)
+	}
+	return entries, nil
+}
+
+// Newest returns the newest LTS release of Node major whose signed SHASUMS256.txt lists the
+// default archive of every platform (.tar.gz for macOS and Linux, .zip for Windows). Releases
+// that are listed but not (fully) published, or whose sums nothing trusted vouches for, are
+// skipped and reported.
+func Newest(ctx context.Context, opts Options, major int) (*Release, error) {
+	rep := report.Or(opts.Report)
+	entries, err := FetchIndex(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	var candidates []Entry
+	for _, e := range entries {
+		v := "v" + strings.TrimPrefix(e.Version, "v")
+		if !semver.IsValid(v) || semver.Prerelease(v) != "" || semver.Major(v) != "v"+strconv.Itoa(major) || e.Codename() == "" {
+			continue
+		}
+		e.Version = strings.TrimPrefix(v, "v")
+		candidates = append(candidates, e)
+	}
+	if len(candidates) == 0 {
+		return nil, fmt.Errorf("%s/index.json lists no LTS release of Node %d: pick a major with an LTS line (--major N)", redact(mirror(opts)), major)
+	}
+	// Newest first by version, whatever the index's order.
+	sort.SliceStable(candidates, func(i, j int) bool {
+		return semver.Compare("v"+candidates[i].Version, "v"+candidates[j].Version) > 0
+	})
+	var skipped []Skipped
+	for _, e := range candidates {
+		sums, reason, err := verifiedSums(ctx, opts, e.Version)
+		if err != nil {
+			return nil, err
+		}
+		if reason == "" {
+			reason = missingArtifacts(e.Version, sums)
+		}
+		if reason != "" {
+			rep.Warnf("skipping Node v%s: %s", e.Version, reason)
+			skipped = append(skipped, Skipped{Version: e.Version, Reason: reason})
+			continue
+		}
+		r := &Release{Version: e.Version, LTS: e.Codename(), Date: e.Date, Skipped: skipped}
+		r.Checksums, r.checksumKeys = checksums(e.Version, sums)
+		return r, nil
+	}
+	return nil, fmt.Errorf("no LTS release of Node %d on %s has signed checksums for all six platforms (%d skipped)", major, redact(mirror(opts)), len(skipped))
+}
+
+// verifiedSums returns the trusted sums of a version, or a reason to skip it.
+func verifiedSums(ctx context.Context, opts Options, version string) (fetch.Sums, string, error) {
+	f, err := fetch.New(fetch.Options{
+		Version:               version,
+		Mirror:                opts.Mirror,
+		Token:                 opts.Token,
+		CacheDir:              opts.CacheDir,
+		Keyring:               opts.Keyring,
+		InsecureSkipSignature: opts.InsecureSkipSignature,
+		HTTPClient:            opts.HTTPClient,
+		Report:                opts.Report,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	sums, err := f.VerifiedSums(ctx)
+	if err == nil {
+		return sums, "", nil
+	}
+	var sig *fetch.SignatureError
+	if errors.As(err, &sig) {
+		// Unsigned (mid-publication) or signed by someone untrusted: never pin it.
+		return nil, "its SHASUMS256.txt is not signed by a trusted key (" + sig.Err.Error() + ")", nil
+	}
+	// The index can list a release before its files exist.
+	u := mirror(opts) + "/v" + version + "/SHASUMS256.txt"
+	if _, status, perr := get(ctx, opts, u); perr == nil && status == http.StatusNotFound {
+		return nil, "it is listed in index.json but not published (no SHASUMS256.txt)", nil
+	}
+	return nil, "", err
+}
+
+// missingArtifacts names the platforms whose default archive the sums do not list.
+func missingArtifacts(version string, sums fetch.Sums) string {
+	var missing []string
+	for _, t := range target.Single() {
+		file, _, _ := fetch.Artifact(version, t, fetch.KindTarGz, fetch.KindZip)
+		if _, ok := sums[file]; !ok {
+			missing = append(missing, file)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return "its signed SHASUMS256.txt does not list " + strings.Join(missing, ", ")
+}
+
+// checksums picks every artifact form fetch-node can download, as pin name → SHA-256.
+func checksums(version string, sums fetch.Sums) (map[string]string, []string) {
+	out := map[string]string{}
+	var keys []string
+	for _, t := range target.Single() {
+		for _, k := range [][2]fetch.Kind{{fetch.KindTarGz, fetch.KindZip}, {fetch.KindTarXz, fetch.KindExe}} {
+			file, _, _ := fetch.Artifact(version, t, k[0], k[1])
+			if sum, ok := sums[file]; ok {
+				key := pins.ChecksumKey(version, file)
+				out[key] = strings.ToLower(sum)
+				keys = append(keys, key)
+			}
+		}
+	}
+	return out, keys
+}
+
+func mirror(opts Options) string {
+	m := opts.Mirror
+	if m == "" {
+		m = fetch.DefaultMirror
+	}
+	return strings.TrimRight(m, "/")
+}
+
+const maxIndex = 64 << 20
+
+func get(ctx context.Context, opts Options, u string) ([]byte, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	if opts.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+opts.Token)
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		return nil, resp.StatusCode, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxIndex))
+	return body, resp.StatusCode, err
+}
+
+// redact drops user:password from a URL before it is shown.
+func redact(raw string) string {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		if at := strings.Index(raw[i+3:], "@"); at >= 0 && !strings.Contains(raw[i+3:i+3+at], "/") {
+			return raw[:i+3] + raw[i+3+at+1:]
+		}
+	}
+	return raw
+}
