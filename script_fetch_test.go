@@ -125,6 +125,7 @@ func cmdNodeMirror(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("nodemirror: unknown -hostile %q", *hostile)
 	}
 	dir := ts.MkAbs("mirror")
+	ts.Check(os.RemoveAll(dir)) // each call builds a fresh mirror
 	signer := key
 	if *unsigned {
 		signer = nil

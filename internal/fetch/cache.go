@@ -63,7 +63,7 @@ func (c *cache) binary(ctx context.Context, archiveSum string, fill cacheFill) (
 		}
 	}
 	bin := filepath.Join(binDir, archiveSum)
-	if b, ok := verifiedBinary(bin); ok {
+	if b, ok := recordedBinary(bin); ok {
 		return b, nil
 	}
 	unlock, err := lockedfile.MutexAt(filepath.Join(archDir, archiveSum+".lock")).Lock()
@@ -71,7 +71,7 @@ func (c *cache) binary(ctx context.Context, archiveSum string, fill cacheFill) (
 		return cachedBinary{}, fmt.Errorf("locking the cache: %w", err)
 	}
 	defer unlock()
-	if b, ok := verifiedBinary(bin); ok { // another process filled it while we waited
+	if b, ok := recordedBinary(bin); ok { // another process filled it while we waited
 		return b, nil
 	}
 
@@ -165,21 +165,34 @@ func readerSHA256(f *os.File) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func verifiedBinary(bin string) (cachedBinary, bool) {
+// recordedSum is the sum recorded for the binary extracted from an archive, unverified.
+func (c *cache) recordedSum(archiveSum string) (string, bool) {
+	rec, err := os.ReadFile(filepath.Join(c.root, "bin", archiveSum+".sha256"))
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimSpace(string(rec)), true
+}
+
+// recordedBinary returns a cached binary and its recorded sum without reading it: its bytes are
+// verified against the sum while they are copied out (installCopy), in the same pass.
+func recordedBinary(bin string) (cachedBinary, bool) {
 	rec, err := os.ReadFile(bin + ".sha256")
 	if err != nil {
 		return cachedBinary{}, false
 	}
-	want := strings.TrimSpace(string(rec))
-	got, err := fileSHA256(bin)
-	if err != nil || got != want {
-		return cachedBinary{}, false
-	}
 	fi, err := os.Stat(bin)
-	if err != nil {
+	if err != nil || !fi.Mode().IsRegular() {
 		return cachedBinary{}, false
 	}
-	return cachedBinary{path: bin, sum: got, size: fi.Size(), fromCache: true}, true
+	return cachedBinary{path: bin, sum: strings.TrimSpace(string(rec)), size: fi.Size(), fromCache: true}, true
+}
+
+// evict drops a cached binary whose bytes no longer match its recorded sum.
+func (c *cache) evict(archiveSum string) {
+	bin := filepath.Join(c.root, "bin", archiveSum)
+	os.Remove(bin + ".sha256")
+	os.Remove(bin)
 }
 
 func isWindowsHost() bool { return runtime.GOOS == "windows" }

@@ -216,7 +216,14 @@ func (f *Fetcher) fetchOne(ctx context.Context, t target.Target) (Result, error)
 		return Result{}, errors.New("no output directory given")
 	}
 	c := &cache{root: filepath.Join(f.opts.CacheDir, "node")}
-	bin, err := c.binary(ctx, want, cacheFill{
+	out := filepath.Join(f.opts.OutDir, t.SidecarPath("node"))
+	// Fast path: the installed file already holds the binary the cache recorded for this
+	// archive, so neither the cache entry nor the archive needs reading.
+	if rec, ok := c.recordedSum(want); ok && isInstalled(out, rec) {
+		fi, _ := os.Stat(out)
+		return Result{Platform: t.Name, Triple: t.Triple, Path: out, Artifact: file, SHA256: rec, Size: fi.Size(), FromCache: true, UpToDate: true}, nil
+	}
+	fill := cacheFill{
 		offline: f.opts.Offline,
 		label:   file,
 		download: func(ctx context.Context, partial *os.File) error {
@@ -242,22 +249,34 @@ func (f *Fetcher) fetchOne(ctx context.Context, t target.Target) (Result, error)
 			}
 			return nil
 		},
-	})
+	}
+	bin, err := c.binary(ctx, want, fill)
 	if err != nil {
 		return Result{}, err
 	}
-	out := filepath.Join(f.opts.OutDir, t.SidecarPath("node"))
-	res := Result{Platform: t.Name, Triple: t.Triple, Path: out, Artifact: file, SHA256: bin.sum, Size: bin.size, FromCache: bin.fromCache}
-	res.UpToDate, err = installCopy(bin.path, bin.sum, out)
-	return res, err
+	upToDate, err := installCopy(bin.path, bin.sum, out)
+	if errors.Is(err, errCorruptCache) {
+		// The cached binary changed on disk since it was stored: extract it again.
+		f.rep.Warnf("%s: cached node binary %s is corrupt; extracting it again", t.Name, bin.path)
+		c.evict(want)
+		if bin, err = c.binary(ctx, want, fill); err != nil {
+			return Result{}, err
+		}
+		upToDate, err = installCopy(bin.path, bin.sum, out)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Platform: t.Name, Triple: t.Triple, Path: out, Artifact: file, SHA256: bin.sum, Size: bin.size, FromCache: bin.fromCache, UpToDate: upToDate}, nil
 }
 
-// installCopy writes src to dst atomically with mode 0755 unless dst already has sum.
+var errCorruptCache = errors.New("cached file does not match its recorded sha256")
+
+// installCopy writes src to dst atomically with mode 0755 unless dst already has sum. The
+// copy is hashed as it goes; a mismatch with sum aborts it before dst is touched.
 func installCopy(src, sum, dst string) (upToDate bool, err error) {
-	if got, err := fileSHA256(dst); err == nil && got == sum {
-		if fi, err := os.Stat(dst); err == nil && (fi.Mode().Perm()&0o111 != 0 || isWindowsHost()) {
-			return true, nil
-		}
+	if isInstalled(dst, sum) {
+		return true, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return false, fmt.Errorf("creating the output directory: %w", err)
@@ -267,10 +286,20 @@ func installCopy(src, sum, dst string) (upToDate bool, err error) {
 		return false, err
 	}
 	defer in.Close()
-	if err := atomicfile.Write(dst, 0o755, func(w io.Writer) error {
-		_, err := io.Copy(w, in)
-		return err
-	}); err != nil {
+	err = atomicfile.Write(dst, 0o755, func(w io.Writer) error {
+		h := sha256.New()
+		if _, err := io.Copy(io.MultiWriter(w, h), in); err != nil {
+			return err
+		}
+		if hex.EncodeToString(h.Sum(nil)) != sum {
+			return errCorruptCache
+		}
+		return nil
+	})
+	if errors.Is(err, errCorruptCache) {
+		return false, err
+	}
+	if err != nil {
 		return false, fmt.Errorf("writing %s: %w", dst, err)
 	}
 	return false, nil
@@ -331,6 +360,16 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// isInstalled reports whether dst is an executable regular file with the given sum.
+func isInstalled(dst, sum string) bool {
+	fi, err := os.Lstat(dst)
+	if err != nil || !fi.Mode().IsRegular() || (fi.Mode().Perm()&0o111 == 0 && !isWindowsHost()) {
+		return false
+	}
+	got, err := fileSHA256(dst)
+	return err == nil && got == sum
 }
 
 // writeFat writes the universal Mach-O made of the thin files at paths, atomically.

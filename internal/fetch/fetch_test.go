@@ -422,3 +422,32 @@ func assertEmpty(t *testing.T, dir string) {
 		t.Errorf("%s holds %v after a failed run", dir, names)
 	}
 }
+
+func TestCorruptCacheEntryIsReextracted(t *testing.T) {
+	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
+	tg := mustTarget(t, "linux-x64")
+	first, err := e.fetcher(t, nil).Fetch(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bins []string
+	all, _ := filepath.Glob(filepath.Join(e.cache, "node", "bin", "*"))
+	for _, b := range all {
+		if !strings.HasSuffix(b, ".sha256") {
+			bins = append(bins, b)
+		}
+	}
+	if len(bins) != 1 {
+		t.Fatalf("cache bin entries: %v", bins)
+	}
+	os.WriteFile(bins[0], []byte("tampered"), 0o755)
+	os.Remove(first[0].Path)
+	res, err := e.fetcher(t, nil).Fetch(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSum(t, res[0].Path, first[0].SHA256)
+	if res[0].SHA256 != first[0].SHA256 {
+		t.Errorf("sum changed: %s vs %s", res[0].SHA256, first[0].SHA256)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/nize/nizepack/internal/nodemirror"
@@ -25,21 +26,27 @@ func main() {
 	kinds := flag.String("kinds", "xz,gz", "tarball forms")
 	keyring := flag.String("keyring", "", "write the signing key's public half here")
 	buildOnly := flag.Bool("build-only", false, "build, do not serve")
+	resign := flag.Bool("resign", false, "do not build: re-sign the files already in -dir (e.g. after adding an archive made with xz(1))")
 	flag.Parse()
-	if *dir == "" || *binary == "" || *keyring == "" {
-		log.Fatal("usage: nodemirror -dir D -binary DIST=PATH -keyring FILE [-version V] [-kinds xz,gz]")
-	}
-	dist, path, _ := strings.Cut(*binary, "=")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		log.Fatal(err)
+	if *dir == "" || (*binary == "" && !*resign) || *keyring == "" {
+		log.Fatal("usage: nodemirror -dir D (-binary DIST=PATH | -resign) -keyring FILE [-version V] [-kinds xz,gz] [-build-only]")
 	}
 	key, err := nodemirror.NewKey("Bench Releaser", 0)
 	if err != nil {
 		log.Fatal(err)
 	}
-	opts := nodemirror.Options{Dists: []string{dist}, Binaries: map[string][]byte{dist: data}, TarKinds: strings.Split(*kinds, ",")}
-	if err := nodemirror.Build(*dir, *version, key, opts); err != nil {
+	if *resign {
+		err = nodemirror.Sign(filepath.Join(*dir, "v"+*version), key)
+	} else {
+		dist, path, _ := strings.Cut(*binary, "=")
+		data, rerr := os.ReadFile(path)
+		if rerr != nil {
+			log.Fatal(rerr)
+		}
+		opts := nodemirror.Options{Dists: []string{dist}, Binaries: map[string][]byte{dist: data}, TarKinds: strings.Split(*kinds, ",")}
+		err = nodemirror.Build(*dir, *version, key, opts)
+	}
+	if err != nil {
 		log.Fatal(err)
 	}
 	if err := os.WriteFile(*keyring, key.PublicArmor, 0o644); err != nil {
