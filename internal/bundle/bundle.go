@@ -151,7 +151,7 @@ func Bundle(ctx context.Context, opts Options) (*Result, error) {
 	if entry != "" {
 		entryName = entry
 	}
-	rep.Infof("bundling %s for %s with esbuild %s", entryName, s.Target, s.Esbuild)
+	rep.Infof("bundling %s for %s", entryName, s.Target)
 	reserved := []string{ServerFile, ServerFile + ".map", ManifestFile}
 	assets := newAssetCollector(reserved...)
 	build := api.BuildOptions{
@@ -183,7 +183,7 @@ func Bundle(ctx context.Context, opts Options) (*Result, error) {
 		return nil, buildError(entryName, pkgDir, br.Errors)
 	}
 	for _, w := range br.Warnings {
-		rep.Warnf("esbuild: %s", formatMessage(w))
+		rep.Warnf("esbuild: %s", formatMessage(pkgDir, w))
 	}
 
 	// Inputs: every source esbuild read, every asset, and npm's record of the install.
@@ -308,18 +308,24 @@ func buildError(entry, pkgDir string, msgs []api.Message) error {
 			return &MissingPackageError{Package: packageName(sm[1]), Dir: pkgDir}
 		}
 	}
-	text := formatMessage(msgs[0])
+	text := formatMessage(pkgDir, msgs[0])
 	if len(msgs) > 1 {
 		text += fmt.Sprintf(" (and %d more)", len(msgs)-1)
 	}
 	return fmt.Errorf("bundling %s: %s", entry, text)
 }
 
-func formatMessage(m api.Message) string {
+// formatMessage prints an esbuild message as file:line:col: text, with the file made absolute
+// (esbuild names files relative to its working dir, the package dir).
+func formatMessage(pkgDir string, m api.Message) string {
 	if m.Location == nil {
 		return m.Text
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", m.Location.File, m.Location.Line, m.Location.Column+1, m.Text)
+	file := m.Location.File
+	if file != embeddedEntryName && !filepath.IsAbs(file) {
+		file = filepath.Join(pkgDir, filepath.FromSlash(file))
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", file, m.Location.Line, m.Location.Column+1, m.Text)
 }
 
 func isBareSpecifier(s string) bool {

@@ -21,6 +21,7 @@ import { vector } from "@electric-sql/pglite-pgvector";
 import { PGlite } from "@electric-sql/pglite";
 import { Console } from "node:console";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -175,21 +176,38 @@ function releaseLock() {
   } catch {}
 }
 
-// openDatabase opens PGlite on the named database, creating it first when it is missing.
+// openDatabase opens PGlite on the named database. An existing one opens directly (one PGlite
+// start); a missing one is created from the "postgres" database first, then PGlite reopens on it.
 async function openDatabase(dir, database) {
   const open = async (name) => {
     const db = new PGlite({ dataDir: dir, database: name, extensions: { vector } });
-    await db.waitReady;
+    try {
+      await db.waitReady;
+    } catch (err) {
+      await db.close().catch(() => {});
+      throw err;
+    }
     return db;
   };
   let db;
   try {
-    db = await open("postgres");
-    if (database !== "postgres") {
-      const { rows } = await db.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
-      if (rows.length === 0) await db.exec(`CREATE DATABASE "${database}"`);
-      await db.close();
-      db = await open(database);
+    let firstErr = null;
+    if (database !== "postgres" && fs.existsSync(path.join(dir, "PG_VERSION"))) {
+      db = await open(database).catch((err) => {
+        firstErr = err;
+        return undefined;
+      });
+    }
+    if (!db) {
+      db = await open("postgres");
+      if (database !== "postgres") {
+        const { rows } = await db.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+        if (rows.length > 0 && firstErr) throw firstErr; // it exists: opening failed for another reason
+        if (rows.length === 0) await db.exec(`CREATE DATABASE "${database}"`);
+        await db.close();
+        db = undefined;
+        db = await open(database);
+      }
     }
     await db.exec("CREATE EXTENSION IF NOT EXISTS vector");
     return db;
@@ -223,8 +241,25 @@ process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
 process.on("exit", releaseLock);
 
+// checkPort fails fast on a fixed port that is already taken, before PGlite spends seconds
+// starting. (The real listen below still reports a port taken in between.)
+function checkPort(host, port) {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", (err) => reject(listenError(host, port, err)));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+function listenError(host, port, err) {
+  const why = err && err.code === "EADDRINUSE" ? "the port is already in use" : oneLine(err);
+  return new CleanError(`cannot listen on ${host}:${port}: ${why}`);
+}
+
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
+  await checkPort(opts.host, opts.port);
   acquireLock(opts.db);
   opening = openDatabase(opts.db, opts.database);
   db = await opening;
@@ -240,8 +275,7 @@ async function main() {
     server = null;
     await db.close().catch(() => {});
     db = null;
-    const why = err && err.code === "EADDRINUSE" ? "the port is already in use" : oneLine(err);
-    throw new CleanError(`cannot listen on ${opts.host}:${opts.port}: ${why}`);
+    throw listenError(opts.host, opts.port, err);
   }
   if (stopping) return;
   process.stdout.write(`{"port": ${port}}\n`);

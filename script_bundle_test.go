@@ -1,0 +1,286 @@
+package nizepack_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// Commands for the bundle_*.txtar scripts, which run the bundled PGlite server with the
+// system node and talk to it with psql:
+//
+//	pgserver start NAME ARGS...   run `node ARGS...`, wait for its {"port": N} line, set $NAME_PORT;
+//	                              with !, expect it to exit non-zero without announcing a port
+//	pgserver stop NAME TERM|KILL  signal it and wait; TERM must end with exit 0
+//	pgserver run CODE ARGS...     run `node ARGS...` to its end and expect exit code CODE
+//	holdport VAR                  listen on a free 127.0.0.1 port for the rest of the script, set $VAR
+//	nomodules DIR                 fail if DIR or any folder above it has a node_modules
+//
+// [exec:$APP/node_modules/.bin/pglite-server] is true when testdata/app is installed.
+//
+// Each command's output goes to the script's stdout/stderr for the usual assertions.
+func init() {
+	scriptCmds["pgserver"] = cmdPgserver
+	scriptCmds["holdport"] = cmdHoldport
+	scriptCmds["nomodules"] = cmdNomodules
+	scriptSetups = append(scriptSetups, func(env *testscript.Env) error {
+		app, err := filepath.Abs(filepath.Join("testdata", "app"))
+		if err != nil {
+			return err
+		}
+		env.Setenv("APP", app) // the PGlite fixture (`npm ci` installs it)
+		// Scripts skip with [!exec:$APP/node_modules/.bin/pglite-server] where it is not
+		// installed; CI installs it, so there a missing fixture fails instead.
+		if _, err := os.Stat(filepath.Join(app, "node_modules", "@electric-sql", "pglite-socket", "package.json")); err != nil && os.Getenv("CI") != "" {
+			return fmt.Errorf("testdata/app is not installed: .ci/run must run `npm ci` in it")
+		}
+		env.Setenv("PGCONNECT_TIMEOUT", "10")
+		env.Setenv("PGSSLMODE", "disable")
+		return nil
+	})
+}
+
+const (
+	serverStartTimeout = 120 * time.Second // a fresh PGlite data dir on a busy 2-core machine
+	serverExitTimeout  = 30 * time.Second
+)
+
+type pgProc struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	extra  *syncBuffer // stdout after the port line: must stay empty
+	done   chan struct{}
+}
+
+var (
+	pgProcsMu sync.Mutex
+	pgProcs   = map[*testscript.TestScript]map[string]*pgProc{}
+)
+
+func cmdPgserver(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: pgserver start|stop|run NAME|CODE ...")
+	}
+	switch args[0] {
+	case "start":
+		pgStart(ts, neg, args[1], args[2:])
+	case "stop":
+		if neg || len(args) != 3 {
+			ts.Fatalf("usage: pgserver stop NAME TERM|KILL")
+		}
+		pgStop(ts, args[1], args[2])
+	case "run":
+		if neg {
+			ts.Fatalf("usage: pgserver run CODE ARGS... (the code says what to expect)")
+		}
+		pgRun(ts, args[1], args[2:])
+	default:
+		ts.Fatalf("unknown pgserver subcommand %q", args[0])
+	}
+}
+
+func nodeCmd(ts *testscript.TestScript, args []string) *exec.Cmd {
+	node, err := exec.LookPath("node")
+	ts.Check(err)
+	cmd := exec.Command(node, args...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = os.Environ()
+	return cmd
+}
+
+func pgStart(ts *testscript.TestScript, neg bool, name string, args []string) {
+	pgProcsMu.Lock()
+	procs := pgProcs[ts]
+	if procs == nil {
+		procs = map[string]*pgProc{}
+		pgProcs[ts] = procs
+		ts.Defer(func() { // never leave a server running after the script
+			pgProcsMu.Lock()
+			defer pgProcsMu.Unlock()
+			for _, p := range pgProcs[ts] {
+				p.cmd.Process.Kill()
+				<-p.done
+			}
+			delete(pgProcs, ts)
+		})
+	}
+	if _, running := procs[name]; running {
+		pgProcsMu.Unlock()
+		ts.Fatalf("server %s is already running", name)
+	}
+	pgProcsMu.Unlock()
+
+	cmd := nodeCmd(ts, args)
+	stdout, err := cmd.StdoutPipe()
+	ts.Check(err)
+	p := &pgProc{cmd: cmd, stderr: &syncBuffer{}, extra: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	start := time.Now()
+	ts.Check(cmd.Start())
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		first := true
+		for sc.Scan() {
+			if first {
+				lines <- sc.Text()
+				first = false
+				continue
+			}
+			p.extra.Write([]byte(sc.Text() + "\n"))
+		}
+		close(lines)
+		cmd.Wait()
+		close(p.done)
+	}()
+
+	select {
+	case line, ok := <-lines:
+		if neg {
+			if ok {
+				cmd.Process.Kill()
+				<-p.done
+				ts.Fatalf("server %s announced %q; expected it to fail", name, line)
+			}
+			<-p.done
+			fmt.Fprint(ts.Stderr(), p.stderr.String())
+			if cmd.ProcessState.Success() {
+				ts.Fatalf("server %s exited 0 without a port; expected a failure", name)
+			}
+			ts.Logf("server %s failed after %v with exit code %d", name, time.Since(start).Round(time.Millisecond), cmd.ProcessState.ExitCode())
+			return
+		}
+		if !ok {
+			<-p.done
+			ts.Fatalf("server %s exited (%v) without announcing a port; stderr:\n%s", name, cmd.ProcessState, p.stderr.String())
+		}
+		var msg struct {
+			Port *int `json:"port"`
+		}
+		if err := json.Unmarshal([]byte(line), &msg); err != nil || msg.Port == nil || *msg.Port <= 0 || line != fmt.Sprintf(`{"port": %d}`, *msg.Port) {
+			cmd.Process.Kill()
+			<-p.done
+			ts.Fatalf("server %s first stdout line %q is not {\"port\": N}", name, line)
+		}
+		ts.Logf("server %s listening on port %d after %v", name, *msg.Port, time.Since(start).Round(time.Millisecond))
+		ts.Setenv(strings.ToUpper(name)+"_PORT", strconv.Itoa(*msg.Port))
+		pgProcsMu.Lock()
+		procs[name] = p
+		pgProcsMu.Unlock()
+	case <-time.After(serverStartTimeout):
+		cmd.Process.Kill()
+		<-p.done
+		ts.Fatalf("server %s announced no port within %v; stderr:\n%s", name, serverStartTimeout, p.stderr.String())
+	}
+}
+
+func pgStop(ts *testscript.TestScript, name, signal string) {
+	pgProcsMu.Lock()
+	p := pgProcs[ts][name]
+	delete(pgProcs[ts], name)
+	pgProcsMu.Unlock()
+	if p == nil {
+		ts.Fatalf("no running server %s", name)
+	}
+	var sig os.Signal
+	switch signal {
+	case "TERM":
+		sig = syscall.SIGTERM
+	case "KILL":
+		sig = os.Kill
+	default:
+		ts.Fatalf("unknown signal %s (TERM or KILL)", signal)
+	}
+	ts.Check(p.cmd.Process.Signal(sig))
+	select {
+	case <-p.done:
+	case <-time.After(serverExitTimeout):
+		p.cmd.Process.Kill()
+		<-p.done
+		ts.Fatalf("server %s did not exit within %v of SIG%s", name, serverExitTimeout, signal)
+	}
+	fmt.Fprint(ts.Stderr(), p.stderr.String())
+	if extra := p.extra.String(); extra != "" {
+		ts.Fatalf("server %s wrote more than the port line to stdout:\n%s", name, extra)
+	}
+	if signal == "TERM" && !p.cmd.ProcessState.Success() {
+		ts.Fatalf("server %s ended with %v after SIGTERM; want exit 0", name, p.cmd.ProcessState)
+	}
+}
+
+func pgRun(ts *testscript.TestScript, code string, args []string) {
+	want, err := strconv.Atoi(code)
+	ts.Check(err)
+	cmd := nodeCmd(ts, args)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	ts.Check(cmd.Start())
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(serverStartTimeout):
+		cmd.Process.Kill()
+		<-done
+		ts.Fatalf("node %s did not exit within %v", strings.Join(args, " "), serverStartTimeout)
+	}
+	fmt.Fprint(ts.Stdout(), stdout.String())
+	fmt.Fprint(ts.Stderr(), stderr.String())
+	if got := cmd.ProcessState.ExitCode(); got != want {
+		ts.Fatalf("node exited with %d, want %d; stderr:\n%s", got, want, stderr.String())
+	}
+}
+
+func cmdHoldport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: holdport VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Defer(func() { l.Close() })
+	ts.Setenv(args[0], strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+}
+
+func cmdNomodules(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: nomodules DIR")
+	}
+	for dir := ts.MkAbs(args[0]); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules")); err == nil {
+			ts.Fatalf("%s has a node_modules: the bundle must run without one", dir)
+		}
+		if filepath.Dir(dir) == dir {
+			return
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
