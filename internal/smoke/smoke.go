@@ -1,0 +1,437 @@
+// Package smoke proves the packaged PGlite server works: it starts the bundled
+// pglite-server.mjs with the fetched Node binary on a fresh data dir, talks to it over the
+// Postgres wire protocol with pgx, exercises pgvector, and stops it with SIGTERM, timing each
+// step. It never prints; progress goes to a report.Reporter.
+package smoke
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/nize/nizepack/internal/report"
+	"github.com/nize/nizepack/internal/target"
+)
+
+// Step names, in the order they run.
+const (
+	StepStart    = "start"    // node pglite-server.mjs until its {"port": N} line
+	StepConnect  = "connect"  // a Postgres wire-protocol connection
+	StepDatabase = "database" // the served database is the one asked for
+	StepVector   = "vector"   // CREATE EXTENSION IF NOT EXISTS vector
+	StepTable    = "table"    // a vector(3) table with rows
+	StepQuery    = "query"    // a nearest-neighbour query
+	StepStop     = "stop"     // SIGTERM and a clean exit
+)
+
+// DefaultDatabase is the database the smoke run asks the server to serve.
+const DefaultDatabase = "nizepack_smoke"
+
+// Options say what to run.
+type Options struct {
+	Node   string // the Node binary (required)
+	Server string // the bundled pglite-server.mjs (required)
+	// Database is passed as --database=; default DefaultDatabase.
+	Database string
+	// DataDir is the server's --db; empty means a fresh temporary dir, removed afterwards.
+	DataDir string
+	// StartTimeout bounds the wait for the port line (default 3 minutes: a fresh data dir takes
+	// several seconds on a fast machine). StepTimeout bounds every other step (default 1 minute).
+	StartTimeout, StepTimeout time.Duration
+	Report                    report.Reporter
+}
+
+// Step is one timed step.
+type Step struct {
+	Name     string        `json:"name"`
+	Duration time.Duration `json:"duration_ns"`
+	Detail   string        `json:"detail,omitempty"`
+}
+
+// Result is a passed run.
+type Result struct {
+	Node     string        `json:"node"`
+	Server   string        `json:"server"`
+	Port     int           `json:"port"`
+	Database string        `json:"database"`
+	Steps    []Step        `json:"steps"`
+	Total    time.Duration `json:"total_ns"`
+}
+
+// StepError is a failed step, with what the server said on stderr.
+type StepError struct {
+	Step   string
+	Err    error
+	Stderr string // the server's stderr so far (its tail when long)
+	// Started is whether the server process was started (else there is no stderr to show).
+	Started bool
+}
+
+func (e *StepError) Error() string {
+	msg := fmt.Sprintf("smoke step %q failed: %v", e.Step, e.Err)
+	if s := strings.TrimSpace(e.Stderr); s != "" {
+		msg += "\nserver stderr:\n" + s
+	} else if e.Started {
+		msg += " (the server wrote nothing to stderr)"
+	}
+	return msg
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Runnable reports whether t's binaries can run on this machine: the host's OS and CPU, or a
+// universal macOS build on a Mac.
+func Runnable(t target.Target) error {
+	host, err := target.Host()
+	if err != nil {
+		return err
+	}
+	if t.Name == host.Name || (t.Universal() && t.GOOS == runtime.GOOS) {
+		return nil
+	}
+	return fmt.Errorf("%s binaries cannot run on this %s host: smoke runs only the host's target; run it on a %s runner", t.Name, host.Name, t.Name)
+}
+
+// Run starts the server, exercises it and stops it. A failure is a *StepError.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	rep := report.Or(opts.Report)
+	if opts.Database == "" {
+		opts.Database = DefaultDatabase
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 3 * time.Minute
+	}
+	if opts.StepTimeout == 0 {
+		opts.StepTimeout = time.Minute
+	}
+	for _, f := range []struct{ what, path, fix string }{
+		{"Node binary", opts.Node, "run `nizepack fetch-node` first or pass --node"},
+		{"server bundle", opts.Server, "run `nizepack bundle-pglite` first or pass --bundle"},
+	} {
+		if fi, err := os.Stat(f.path); err != nil || fi.IsDir() {
+			return nil, &StepError{Step: StepStart, Err: fmt.Errorf("the %s %s is missing: %s", f.what, f.path, f.fix)}
+		}
+	}
+	dataDir := opts.DataDir
+	if dataDir == "" {
+		tmp, err := os.MkdirTemp("", "nizepack-smoke-")
+		if err != nil {
+			return nil, &StepError{Step: StepStart, Err: fmt.Errorf("creating a temporary data dir: %w", err)}
+		}
+		defer os.RemoveAll(tmp)
+		dataDir = filepath.Join(tmp, "db")
+	}
+
+	res := &Result{Node: opts.Node, Server: opts.Server, Database: opts.Database}
+	began := time.Now()
+	s := &server{}
+	defer s.kill()
+	fail := func(step string, err error) (*Result, error) {
+		s.kill()
+		return nil, &StepError{Step: step, Err: err, Stderr: s.stderr.String(), Started: s.cmd != nil && s.cmd.Process != nil}
+	}
+	timed := func(name string, f func(ctx context.Context) (string, error)) error {
+		rep.Infof("smoke: %s", name)
+		t0 := time.Now()
+		sctx, cancel := context.WithTimeout(ctx, opts.StepTimeout)
+		defer cancel()
+		detail, err := f(sctx)
+		if err != nil {
+			return err
+		}
+		st := Step{Name: name, Duration: time.Since(t0), Detail: detail}
+		res.Steps = append(res.Steps, st)
+		rep.Infof("smoke: %s ok (%s)%s", name, st.Duration.Round(time.Millisecond), prefixed(" — ", detail))
+		return nil
+	}
+
+	// start
+	rep.Infof("smoke: %s (%s %s)", StepStart, opts.Node, opts.Server)
+	t0 := time.Now()
+	port, err := s.start(ctx, opts, dataDir)
+	if err != nil {
+		return fail(StepStart, err)
+	}
+	res.Port = port
+	res.Steps = append(res.Steps, Step{Name: StepStart, Duration: time.Since(t0), Detail: fmt.Sprintf("port %d", port)})
+	rep.Infof("smoke: %s ok (%s) — port %d", StepStart, time.Since(t0).Round(time.Millisecond), port)
+
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
+	steps := []struct {
+		name string
+		f    func(ctx context.Context) (string, error)
+	}{
+		{StepConnect, func(ctx context.Context) (string, error) {
+			cfg, err := pgx.ParseConfig(fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", port, opts.Database))
+			if err != nil {
+				return "", err
+			}
+			// One round trip per statement, no server-side prepared statements to keep track of.
+			cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+			conn, err = pgx.ConnectConfig(ctx, cfg)
+			if err != nil {
+				return "", fmt.Errorf("connecting to 127.0.0.1:%d: %w", port, err)
+			}
+			return "", nil
+		}},
+		{StepDatabase, func(ctx context.Context) (string, error) {
+			var name, version string
+			if err := conn.QueryRow(ctx, "SELECT current_database(), version()").Scan(&name, &version); err != nil {
+				return "", err
+			}
+			if name != opts.Database {
+				return "", fmt.Errorf("the server serves database %q, not %q (--database=%s)", name, opts.Database, opts.Database)
+			}
+			return name + ", " + firstWords(version, 2), nil
+		}},
+		{StepVector, func(ctx context.Context) (string, error) {
+			if _, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS vector"); err != nil {
+				return "", err
+			}
+			var v string
+			if err := conn.QueryRow(ctx, "SELECT extversion FROM pg_extension WHERE extname = 'vector'").Scan(&v); err != nil {
+				return "", fmt.Errorf("reading the vector extension's version: %w", err)
+			}
+			return "pgvector " + v, nil
+		}},
+		{StepTable, func(ctx context.Context) (string, error) {
+			if _, err := conn.Exec(ctx, "CREATE TABLE nizepack_smoke_items (id integer PRIMARY KEY, embedding vector(3) NOT NULL)"); err != nil {
+				return "", err
+			}
+			if _, err := conn.Exec(ctx, "INSERT INTO nizepack_smoke_items VALUES (1, '[1,0,0]'), (2, '[0,1,0]'), (3, '[0,0,1]'), (4, '[0.9,0.8,0.1]')"); err != nil {
+				return "", err
+			}
+			return "4 rows", nil
+		}},
+		{StepQuery, func(ctx context.Context) (string, error) {
+			rows, err := conn.Query(ctx, "SELECT id FROM nizepack_smoke_items ORDER BY embedding <-> '[1,0.9,0]' LIMIT 2")
+			if err != nil {
+				return "", err
+			}
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+			if err != nil {
+				return "", err
+			}
+			if len(ids) != 2 || ids[0] != 4 || ids[1] != 1 {
+				return "", fmt.Errorf("the nearest neighbours of [1,0.9,0] came back as %v, want [4 1]", ids)
+			}
+			return fmt.Sprintf("nearest of [1,0.9,0]: %v", ids), nil
+		}},
+	}
+	for _, st := range steps {
+		if err := timed(st.name, st.f); err != nil {
+			return fail(st.name, err)
+		}
+	}
+	conn.Close(ctx)
+	conn = nil
+
+	if err := timed(StepStop, func(context.Context) (string, error) { return s.stop(opts.StepTimeout) }); err != nil {
+		return fail(StepStop, err)
+	}
+	if extra := strings.TrimSpace(s.extra.String()); extra != "" {
+		rep.Warnf("smoke: the server wrote more than its port line to stdout: %q", firstWords(extra, 12))
+	}
+	res.Total = time.Since(began)
+	return res, nil
+}
+
+// server is the running node process.
+type server struct {
+	cmd    *exec.Cmd
+	stderr tailBuffer
+	extra  tailBuffer // stdout after the port line
+	out    firstLine
+	done   chan struct{}
+	err    error // Wait's result, after done
+}
+
+func (s *server) start(ctx context.Context, opts Options, dataDir string) (int, error) {
+	s.cmd = exec.Command(opts.Node, opts.Server, "--db="+dataDir, "--port=0", "--database="+opts.Database)
+	s.cmd.Stderr = &s.stderr
+	s.cmd.Env = append(os.Environ(), "NODE_OPTIONS=") // nothing from the caller's NODE_OPTIONS
+	s.cmd.WaitDelay = 5 * time.Second
+	lines := make(chan string, 1)
+	s.out = firstLine{line: lines, rest: &s.extra}
+	s.cmd.Stdout = &s.out
+	if err := s.cmd.Start(); err != nil {
+		return 0, fmt.Errorf("starting %s: %w", opts.Node, err)
+	}
+	s.done = make(chan struct{})
+	go func() {
+		s.err = s.cmd.Wait() // returns after stdout is copied to its end
+		s.out.close()
+		close(s.done)
+	}()
+
+	timer := time.NewTimer(opts.StartTimeout)
+	defer timer.Stop()
+	select {
+	case line, ok := <-lines:
+		if !ok || !strings.HasSuffix(line, "\n") {
+			<-s.done
+			return 0, fmt.Errorf("the server ended (%s) without printing its {\"port\": N} line", exitText(s.err))
+		}
+		var msg struct {
+			Port *int `json:"port"`
+		}
+		if err := json.Unmarshal([]byte(strings.TrimSpace(line)), &msg); err != nil || msg.Port == nil || *msg.Port <= 0 || *msg.Port > 65535 {
+			return 0, fmt.Errorf("the server's first stdout line is %q, not {\"port\": N}", strings.TrimSpace(line))
+		}
+		return *msg.Port, nil
+	case <-timer.C:
+		return 0, fmt.Errorf("no {\"port\": N} line within %s", opts.StartTimeout)
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// stop ends the server with SIGTERM (Windows has none: it is killed) and checks the exit.
+func (s *server) stop(timeout time.Duration) (string, error) {
+	if runtime.GOOS == "windows" {
+		if err := s.cmd.Process.Kill(); err != nil {
+			return "", fmt.Errorf("killing the server: %w", err)
+		}
+		<-s.done
+		return "killed (Windows has no SIGTERM)", nil
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return "", fmt.Errorf("sending SIGTERM: %w", err)
+	}
+	select {
+	case <-s.done:
+	case <-time.After(timeout):
+		return "", fmt.Errorf("the server did not exit within %s of SIGTERM", timeout)
+	}
+	if s.err != nil {
+		return "", fmt.Errorf("the server did not exit cleanly after SIGTERM: %s", exitText(s.err))
+	}
+	return "SIGTERM, exit 0", nil
+}
+
+// kill ends the process if it still runs and waits for it.
+func (s *server) kill() {
+	if s.cmd == nil || s.cmd.Process == nil || s.done == nil {
+		return
+	}
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Kill()
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+func exitText(err error) string {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return "exit 0"
+	case errors.As(err, &ee):
+		return ee.ProcessState.String()
+	}
+	return err.Error()
+}
+
+func firstWords(s string, n int) string {
+	f := strings.Fields(s)
+	if len(f) > n {
+		f = f[:n]
+	}
+	return strings.Join(f, " ")
+}
+
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
+}
+
+// firstLine sends the first line written to it on line (closing line if none comes before
+// close) and passes the rest on.
+type firstLine struct {
+	mu   sync.Mutex
+	buf  []byte
+	sent bool
+	line chan string
+	rest io.Writer
+}
+
+func (f *firstLine) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sent {
+		return f.rest.Write(p)
+	}
+	f.buf = append(f.buf, p...)
+	if i := bytes.IndexByte(f.buf, '\n'); i >= 0 || len(f.buf) > tailMax {
+		if i < 0 {
+			i = len(f.buf) - 1
+		}
+		f.line <- string(f.buf[:i+1])
+		close(f.line)
+		f.sent = true
+		f.rest.Write(f.buf[i+1:])
+		f.buf = nil
+	}
+	return len(p), nil
+}
+
+func (f *firstLine) close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.sent {
+		if len(f.buf) > 0 {
+			f.line <- string(f.buf) // a last line without a newline
+		}
+		close(f.line)
+		f.sent = true
+	}
+}
+
+// tailBuffer keeps the last 64 KiB written to it; safe for concurrent use.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+const tailMax = 64 << 10
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Write(p)
+	if b.buf.Len() > tailMax {
+		b.buf.Next(b.buf.Len() - tailMax)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
