@@ -5,12 +5,14 @@ package atomicfile
 import (
 	"io"
 	"io/fs"
+	"path/filepath"
 
 	"github.com/google/renameio/v2"
 )
 
 func write(path string, mode fs.FileMode, fill func(w io.Writer) error) error {
-	f, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(mode))
+	// The temp file goes in the destination's own directory (not $TMPDIR), as cmd/go does.
+	f, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(mode), renameio.WithTempDir(filepath.Dir(path)))
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ type cache struct{ root string }
 type cacheFill struct {
 	offline  bool
 	label    string // the artifact's file name, for messages
-	download func(ctx context.Context, partial *os.File) error
+	download func(ctx context.Context, partial *hashedFile) error
 	extract  func(ctx context.Context, archive string, w io.Writer) error
 	check    func(path string) error
 }
@@ -93,9 +93,12 @@ func (c *cache) binary(ctx context.Context, archiveSum string, fill cacheFill) (
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
 	h := sha256.New()
-	err = fill.extract(ctx, archive, io.MultiWriter(tmp, h))
-	if err == nil {
-		err = tmp.Sync()
+	// No fsync: this entry is derived from the fsynced archive, and its bytes are checked
+	// against the recorded sum on every use, so a torn write is re-extracted, never used.
+	aw := newAsyncWriter(io.MultiWriter(tmp, h))
+	err = fill.extract(ctx, archive, aw)
+	if werr := aw.Close(); err == nil {
+		err = werr
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -128,7 +131,7 @@ func (c *cache) binary(ctx context.Context, archiveSum string, fill cacheFill) (
 func fetchArchive(ctx context.Context, archive, want string, fill cacheFill) error {
 	partial := archive + ".partial"
 	for try := 0; ; try++ {
-		f, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := openHashed(partial)
 		if err != nil {
 			return fmt.Errorf("writing to the cache: %w", err)
 		}
@@ -136,10 +139,7 @@ func fetchArchive(ctx context.Context, archive, want string, fill cacheFill) err
 		if err == nil {
 			err = f.Sync()
 		}
-		var got string
-		if err == nil {
-			got, err = readerSHA256(f)
-		}
+		got := f.sum()
 		f.Close()
 		if err != nil {
 			return err // keep the partial file: the next run resumes it
@@ -152,17 +152,6 @@ func fetchArchive(ctx context.Context, archive, want string, fill cacheFill) err
 			return &ChecksumError{File: fill.label, Got: got, Want: want}
 		}
 	}
-}
-
-func readerSHA256(f *os.File) (string, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // recordedSum is the sum recorded for the binary extracted from an archive, unverified.

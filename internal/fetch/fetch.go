@@ -226,7 +226,7 @@ func (f *Fetcher) fetchOne(ctx context.Context, t target.Target) (Result, error)
 	fill := cacheFill{
 		offline: f.opts.Offline,
 		label:   file,
-		download: func(ctx context.Context, partial *os.File) error {
+		download: func(ctx context.Context, partial *hashedFile) error {
 			u := f.opts.Mirror + "/v" + f.opts.Version + "/" + file
 			f.rep.Infof("downloading %s", redact(u))
 			err := f.client.download(ctx, u, partial, file)

@@ -2,8 +2,11 @@ package fetch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -87,7 +90,7 @@ func (c *client) getSmall(ctx context.Context, rawURL string) ([]byte, error) {
 
 // download writes rawURL's body to f, resuming with a Range request when an attempt is cut
 // off and the server supports ranges. f may already hold a prefix from an earlier attempt.
-func (c *client) download(ctx context.Context, rawURL string, f *os.File, label string) error {
+func (c *client) download(ctx context.Context, rawURL string, f *hashedFile, label string) error {
 	have, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return err
@@ -125,7 +128,7 @@ func (c *client) download(ctx context.Context, rawURL string, f *os.File, label 
 			return c.restart(f, &have, fmt.Errorf("%s refused to resume", redact(rawURL)))
 		case resp.StatusCode == http.StatusOK:
 			if have > 0 { // the server ignored the Range header: start over
-				if err := truncate(f); err != nil {
+				if err := f.truncate(); err != nil {
 					return err
 				}
 				have = 0
@@ -156,18 +159,48 @@ func (c *client) download(ctx context.Context, rawURL string, f *os.File, label 
 }
 
 // restart drops what was downloaded so the next attempt starts from zero.
-func (c *client) restart(f *os.File, have *int64, cause error) error {
-	if err := truncate(f); err != nil {
+func (c *client) restart(f *hashedFile, have *int64, cause error) error {
+	if err := f.truncate(); err != nil {
 		return err
 	}
 	*have = 0
 	return cause
 }
 
-func truncate(f *os.File) error {
+// hashedFile is a download target that hashes what is appended to it, so the sum is known
+// when the last byte lands, without reading the file again.
+type hashedFile struct {
+	*os.File
+	h hash.Hash
+}
+
+// openHashed opens path for appending and hashes the prefix an earlier attempt left.
+func openHashed(path string) (*hashedFile, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &hashedFile{File: f, h: h}, nil
+}
+
+func (f *hashedFile) Write(p []byte) (int, error) {
+	n, err := f.File.Write(p)
+	f.h.Write(p[:n])
+	return n, err
+}
+
+func (f *hashedFile) sum() string { return hex.EncodeToString(f.h.Sum(nil)) }
+
+func (f *hashedFile) truncate() error {
 	if err := f.Truncate(0); err != nil {
 		return err
 	}
+	f.h.Reset()
 	_, err := f.Seek(0, io.SeekStart)
 	return err
 }
