@@ -26,9 +26,12 @@ var (
 func init() {
 	scriptCmds["exits"] = cmdExits
 	scriptCmds["nodemirror"] = cmdNodeMirror
+	// [realnode]: NIZEPACK_REAL_NODE names an official linux-x64 node binary (.ci/check-fetch-real.sh).
+	scriptConds["realnode"] = func() bool { return os.Getenv("NIZEPACK_REAL_NODE") != "" }
 	// Every script gets its own download cache (HOME is not writable under testscript).
 	scriptSetups = append(scriptSetups, func(env *testscript.Env) error {
 		env.Setenv("NIZEPACK_CACHE_DIR", filepath.Join(env.WorkDir, ".cache"))
+		env.Setenv("NIZEPACK_REAL_NODE", os.Getenv("NIZEPACK_REAL_NODE"))
 		return nil
 	})
 }

@@ -2,6 +2,7 @@ package nizepack_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
@@ -13,6 +14,9 @@ import (
 // scriptCmds are extra testscript commands (mirrors, fake binaries, ...). Each area's test
 // file adds its own from init, so the harness stays one small file.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){}
+
+// scriptConds are extra [conditions] for scripts, e.g. [realnode].
+var scriptConds = map[string]func() bool{}
 
 // scriptSetups run before each script, e.g. to export paths to fixtures.
 var scriptSetups []func(env *testscript.Env) error
@@ -31,6 +35,12 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		Cmds:                scriptCmds,
 		RequireExplicitExec: false,
+		Condition: func(cond string) (bool, error) {
+			if c, ok := scriptConds[cond]; ok {
+				return c(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("CI", "true") // plain progress lines, never a bar
 			for _, s := range scriptSetups {
