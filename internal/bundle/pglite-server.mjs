@@ -9,9 +9,10 @@
 // Contract with the app:
 //   - stdout carries exactly one line, {"port": N}, once the server accepts connections;
 //     everything else (PGlite's own logging included) goes to stderr.
-//   - The data dir is locked exclusively (a lock file holding the server's PID); a second server on
-//     the same dir exits 1 naming the dir and the holder's PID. A lock whose holder is gone (a
-//     killed server) is taken over.
+//   - The data dir is locked exclusively (<db>/.pglite-server.lock, created with O_EXCL, holding
+//     the server's PID and the machine's boot time); a second server on the same dir exits 1 naming
+//     the dir and the holder's PID. A lock whose holder is gone (a killed server, or a PID from
+//     before a reboot) is taken over.
 //   - Bad arguments: one usage line on stderr, exit 2. Any other failure (busy port, unreadable
 //     dir, failed init): one line on stderr, exit 1, no stack trace.
 //   - SIGTERM/SIGINT: stop accepting, close the database, release the lock, exit 0.
@@ -22,6 +23,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { Console } from "node:console";
 import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -110,15 +112,32 @@ function pidAlive(pid) {
   }
 }
 
+// bootTime is when this machine started, in seconds: a lock written before the last boot is
+// stale even if its PID now belongs to some other process.
+function bootTime() {
+  return Math.round(Date.now() / 1000 - os.uptime());
+}
+
+// readHolder returns the lock's holder as { pid, boot }, undefined when there is no lock, or
+// null when the file holds no PID (a crash while writing it).
 function readHolder(lockPath) {
+  let text;
   try {
-    const text = fs.readFileSync(lockPath, "utf8");
-    const pid = Number.parseInt(text.trim().split(/\s+/)[0], 10);
-    return Number.isInteger(pid) ? pid : null;
+    text = fs.readFileSync(lockPath, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return undefined;
     throw err;
   }
+  const pid = Number.parseInt(text.trim().split(/\s+/)[0], 10);
+  if (!Number.isInteger(pid)) return null;
+  const m = /boot=(\d+)/.exec(text);
+  return { pid, boot: m ? Number(m[1]) : null };
+}
+
+// holderAlive: the PID runs, and it was written during this boot (PIDs are reused after one).
+function holderAlive(h) {
+  if (!h || !pidAlive(h.pid)) return false;
+  return h.boot === null || Math.abs(h.boot - bootTime()) < 120;
 }
 
 // acquireLock takes <db>/.pglite-server.lock with O_EXCL, writing our PID into it. A lock whose
@@ -139,8 +158,8 @@ function acquireLock(dir) {
       if (err.code !== "EEXIST") throw new CleanError(`cannot create lock ${lockPath}: ${err.code || oneLine(err)}`);
       const holder = readHolder(lockPath);
       if (holder === undefined) continue; // released meanwhile: try again
-      if (holder !== null && pidAlive(holder)) {
-        throw new CleanError(`data dir ${dir} is in use by another pglite-server (PID ${holder}); stop it first`);
+      if (holderAlive(holder)) {
+        throw new CleanError(`data dir ${dir} is in use by another pglite-server (PID ${holder.pid}); stop it first`);
       }
       // Stale: the holder is gone (or the file is unreadable garbage left by a crash).
       try {
@@ -150,14 +169,15 @@ function acquireLock(dir) {
       }
       continue;
     }
-    fs.writeSync(fd, `${process.pid}\n`);
+    fs.writeSync(fd, `${process.pid}\nboot=${bootTime()}\n`);
     fs.fsyncSync(fd);
     lock = { path: lockPath, fd };
     // Two servers taking over the same stale lock at once: only the one whose PID stayed wins.
-    if (readHolder(lockPath) !== process.pid) {
+    const now = readHolder(lockPath);
+    if (!now || now.pid !== process.pid) {
       fs.closeSync(fd);
       lock = null;
-      throw new CleanError(`data dir ${dir} is in use by another pglite-server (PID ${readHolder(lockPath)}); stop it first`);
+      throw new CleanError(`data dir ${dir} is in use by another pglite-server (PID ${now ? now.pid : "unknown"}); stop it first`);
     }
     return;
   }
@@ -172,7 +192,8 @@ function releaseLock() {
     fs.closeSync(fd);
   } catch {}
   try {
-    if (readHolder(p) === process.pid) fs.unlinkSync(p);
+    const h = readHolder(p);
+    if (h && h.pid === process.pid) fs.unlinkSync(p);
   } catch {}
 }
 
