@@ -451,3 +451,38 @@ func TestCorruptCacheEntryIsReextracted(t *testing.T) {
 		t.Errorf("sum changed: %s vs %s", res[0].SHA256, first[0].SHA256)
 	}
 }
+
+func TestStalledDownloadIsRetriedAndResumed(t *testing.T) {
+	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
+	archive := "v" + version + "/node-v" + version + "-linux-x64.tar.gz"
+	e.faults.StallOnce = map[string]bool{archive: true}
+	res, err := e.fetcher(t, func(o *fetch.Options) { o.StallTimeout = 300 * time.Millisecond }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.faults.RangedCount(archive); n != 1 {
+		t.Errorf("ranged requests after the stall = %d, want 1", n)
+	}
+	checkSum(t, res[0].Path, res[0].SHA256)
+}
+
+func TestPrivateMirrorCredentials(t *testing.T) {
+	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
+	e.faults.Auth = "Bearer t0ken"
+	if _, err := e.fetcher(t, nil).Fetch(context.Background(), mustTarget(t, "linux-x64")); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("without a token: err = %v, want a 401", err)
+	}
+	if _, err := e.fetcher(t, func(o *fetch.Options) { o.Token = "t0ken" }).Fetch(context.Background(), mustTarget(t, "linux-x64")); err != nil {
+		t.Fatalf("with the bearer token: %v", err)
+	}
+	// user:password in the mirror URL becomes basic auth, and never shows in errors.
+	e.faults.Auth = "Basic dXNlcjpzM2NyZXQ=" // user:s3cret
+	u := strings.Replace(e.url, "http://", "http://user:s3cret@", 1)
+	_, err := e.fetcher(t, func(o *fetch.Options) { o.Mirror = u; o.Version = "24.99.0"; o.CacheDir = t.TempDir() }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "not published") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := e.fetcher(t, func(o *fetch.Options) { o.Mirror = u; o.CacheDir = t.TempDir() }).Fetch(context.Background(), mustTarget(t, "linux-x64")); err != nil {
+		t.Fatalf("with user:password in the URL: %v", err)
+	}
+}

@@ -346,8 +346,12 @@ type Faults struct {
 	Status503Once map[string]bool
 	// TruncateOnce sends only the first half of the body, then closes the connection.
 	TruncateOnce map[string]bool
+	// StallOnce sends half the body, then sends nothing more until the client gives up.
+	StallOnce map[string]bool
 	// NoRange makes the server ignore Range headers.
 	NoRange bool
+	// Auth, when set, is the Authorization header every request must carry (else 401).
+	Auth string
 	// Requests counts requests per path, ranged ones included; Ranged counts those with a Range.
 	Requests, Ranged map[string]int
 }
@@ -389,7 +393,14 @@ func Handler(dir string, faults *Faults) http.Handler {
 		delete(faults.Status503Once, p)
 		truncate := faults.TruncateOnce[p]
 		delete(faults.TruncateOnce, p)
+		stall := faults.StallOnce[p]
+		delete(faults.StallOnce, p)
 		faults.mu.Unlock()
+
+		if faults.Auth != "" && r.Header.Get("Authorization") != faults.Auth {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
 
 		if fail503 {
 			w.Header().Set("Retry-After", "0")
@@ -399,7 +410,7 @@ func Handler(dir string, faults *Faults) http.Handler {
 		if faults.NoRange {
 			r.Header.Del("Range")
 		}
-		if truncate {
+		if truncate || stall {
 			data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
 			if err != nil {
 				http.NotFound(w, r)
@@ -410,6 +421,13 @@ func Handler(dir string, faults *Faults) http.Handler {
 			w.WriteHeader(http.StatusOK)
 			w.Write(data[:len(data)/2])
 			w.(http.Flusher).Flush()
+			if stall {
+				select {
+				case <-r.Context().Done():
+				case <-time.After(time.Minute):
+				}
+				return
+			}
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {
 					conn.Close()
