@@ -2,7 +2,6 @@ package nizepack_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -64,5 +63,4 @@ func cmdNodeMirrors(ts *testscript.TestScript, neg bool, args []string) {
 	srv := nodemirror.Serve(dir, &nodemirror.Faults{})
 	ts.Defer(srv.Close)
 	ts.Setenv("MIRROR", srv.URL)
-	ts.Setenv("MIRROR_DIR", filepath.ToSlash(dir))
 }
