@@ -4,8 +4,11 @@ package atomicfile
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"io"
 	"io/fs"
+	"os"
+	"runtime"
 )
 
 // Write creates or replaces path with what fill writes, with exactly the given mode.
@@ -20,4 +23,37 @@ func WriteFile(path string, data []byte, mode fs.FileMode) error {
 		_, err := io.Copy(w, bytes.NewReader(data))
 		return err
 	})
+}
+
+// WriteIfChanged is Write that leaves path alone when it already is a regular file with that
+// mode and exactly the bytes fill produces; fill then runs twice when the file changes (once to
+// hash, once to write), so it must be repeatable. It reports whether it wrote.
+func WriteIfChanged(path string, mode fs.FileMode, fill func(w io.Writer) error) (bool, error) {
+	if same, err := sameContent(path, mode, fill); err != nil {
+		return false, err
+	} else if same {
+		return false, nil
+	}
+	return true, Write(path, mode, fill)
+}
+
+func sameContent(path string, mode fs.FileMode, fill func(w io.Writer) error) (bool, error) {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || (runtime.GOOS != "windows" && fi.Mode().Perm() != mode.Perm()) {
+		return false, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false, nil
+	}
+	defer f.Close()
+	have := sha256.New()
+	if _, err := io.Copy(have, f); err != nil {
+		return false, nil
+	}
+	want := sha256.New()
+	if err := fill(want); err != nil {
+		return false, err
+	}
+	return bytes.Equal(have.Sum(nil), want.Sum(nil)), nil
 }

@@ -54,6 +54,8 @@ type Installed struct {
 	Source string `json:"source,omitempty"` // empty for a fat file built from the slices
 	Target string `json:"target"`
 	Format string `json:"format"`
+	// UpToDate means the file already held these bytes and was not rewritten.
+	UpToDate bool `json:"up_to_date"`
 }
 
 // Problem is one sidecar that cannot be installed; Run returns all of them joined.
@@ -190,11 +192,16 @@ func Run(opts Options) ([]Installed, error) {
 
 	var done []Installed
 	for _, j := range jobs {
-		rep.Infof("installing %s -> %s", j.src, j.dst)
-		if err := install(j.src, j.dst); err != nil {
+		wrote, err := install(j.src, j.dst)
+		if err != nil {
 			return done, err
 		}
-		done = append(done, Installed{Path: j.dst, Source: j.src, Target: j.t.Name, Format: j.info.String()})
+		if wrote {
+			rep.Infof("installing %s -> %s", j.src, j.dst)
+		} else {
+			rep.Infof("%s is up to date", j.dst)
+		}
+		done = append(done, Installed{Path: j.dst, Source: j.src, Target: j.t.Name, Format: j.info.String(), UpToDate: !wrote})
 	}
 	if opts.Target.Universal() {
 		for _, sc := range sidecars {
@@ -204,7 +211,7 @@ func Run(opts Options) ([]Installed, error) {
 			}
 			dst := dest(opts.Project.Dir, opts.Target, sc.Entry)
 			rep.Infof("joining %s into %s", strings.Join(parts, " + "), dst)
-			err := atomicfile.Write(dst, 0o755, func(w io.Writer) error { return binfmt.WriteFatFiles(w, parts...) })
+			wrote, err := atomicfile.WriteIfChanged(dst, 0o755, func(w io.Writer) error { return binfmt.WriteFatFiles(w, parts...) })
 			if err != nil {
 				return done, fmt.Errorf("writing universal sidecar %s: %w", dst, err)
 			}
@@ -212,7 +219,7 @@ func Run(opts Options) ([]Installed, error) {
 			if err != nil {
 				return done, fmt.Errorf("reading back %s: %w", dst, err)
 			}
-			done = append(done, Installed{Path: dst, Target: opts.Target.Name, Format: info.String()})
+			done = append(done, Installed{Path: dst, Target: opts.Target.Name, Format: info.String(), UpToDate: !wrote})
 		}
 	}
 	return done, nil
@@ -227,20 +234,21 @@ func dest(tauriDir string, t target.Target, entry string) string {
 	return filepath.Join(tauriDir, p)
 }
 
-func install(src, dst string) error {
+func install(src, dst string) (wrote bool, err error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("creating %s: %w", filepath.Dir(dst), err)
+		return false, fmt.Errorf("creating %s: %w", filepath.Dir(dst), err)
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", src, err)
-	}
-	defer in.Close()
-	if err := atomicfile.Write(dst, 0o755, func(w io.Writer) error {
-		_, err := io.Copy(w, in)
+	wrote, err = atomicfile.WriteIfChanged(dst, 0o755, func(w io.Writer) error {
+		in, err := os.Open(src)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", src, err)
+		}
+		defer in.Close()
+		_, err = io.Copy(w, in)
 		return err
-	}); err != nil {
-		return fmt.Errorf("writing %s: %w", dst, err)
+	})
+	if err != nil {
+		return false, fmt.Errorf("writing %s: %w", dst, err)
 	}
-	return nil
+	return wrote, nil
 }

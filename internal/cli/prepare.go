@@ -1,0 +1,260 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/mod/semver"
+
+	"github.com/nize/nizepack/internal/bundle"
+	"github.com/nize/nizepack/internal/fetch"
+	"github.com/nize/nizepack/internal/prepare"
+	"github.com/nize/nizepack/internal/project"
+	"github.com/nize/nizepack/internal/sidecars"
+	"github.com/nize/nizepack/internal/smoke"
+	"github.com/nize/nizepack/internal/tauri"
+)
+
+func init() { commands = append(commands, newPrepareCmd) }
+
+type prepareOptions struct {
+	src            nodeSourceFlags
+	nodeVersion    string
+	offline        bool
+	format         string
+	config         string
+	cargoTargetDir string
+	profile        string
+	bins           []string
+	skipSidecars   bool
+	smoke          bool
+	entry          string
+	packageDir     string
+	minify         bool
+	json           bool
+}
+
+func newPrepareCmd(s *Streams, g *globalOptions) *cobra.Command {
+	o := &prepareOptions{}
+	cmd := &cobra.Command{
+		Use:   "prepare [PLATFORM]",
+		Short: "Do everything for one target: tauri, fetch-node, bundle-pglite, sidecars, verify (and smoke)",
+		Long: `The one CI step: rewrites the Tauri config (tauri), installs the verified Node binary
+(fetch-node), bundles the PGlite server (bundle-pglite), installs the Rust sidecars (sidecars,
+unless --skip-sidecars for runs before the Rust build), then checks the result (verify), and with
+--smoke runs the bundle with the fetched node when PLATFORM is the host. Run it from the app root;
+no PLATFORM means host. A second run with nothing changed rewrites nothing.
+
+Ends with one summary: what each step wrote, sizes and time (--json: one document). Under GitHub
+Actions each step is a ::group::, written paths go to $GITHUB_OUTPUT and a table to
+$GITHUB_STEP_SUMMARY. A failure names the step; earlier steps' outputs stay as written.`,
+		Example: `  nizepack prepare macos-arm64
+  nizepack prepare --skip-sidecars
+  nizepack prepare linux-x86_64 --cache-dir ~/.cache/nizepack --smoke`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPrepare(cmd, s, g, o, args)
+		},
+	}
+	f := cmd.Flags()
+	o.src.register(f)
+	f.StringVar(&o.nodeVersion, "node-version", "", "exact Node.js version (default: NODE_VERSION from versions.env)")
+	f.BoolVar(&o.offline, "offline", false, "fetch-node: use only the download cache")
+	f.StringVar(&o.format, "format", "auto", "fetch-node archive form: auto, xz, gz, zip or exe")
+	f.StringVar(&o.config, "config", "", "Tauri config file (default: the Tauri dir found under the working directory)")
+	f.StringVar(&o.cargoTargetDir, "cargo-target-dir", "", "sidecars: cargo's target dir (default: $CARGO_TARGET_DIR, else ./target)")
+	f.StringVar(&o.profile, "profile", "release", "sidecars: cargo profile")
+	f.StringSliceVar(&o.bins, "bin", nil, "sidecars: binary name to copy (repeatable; default: the config's externalBin entries except node)")
+	f.BoolVar(&o.skipSidecars, "skip-sidecars", false, "skip the sidecars step (before the Rust build); verify then leaves them out")
+	f.BoolVar(&o.smoke, "smoke", false, "finally run the bundled server with the fetched node and query it (host only)")
+	f.StringVar(&o.entry, "entry", "", "bundle-pglite: server entry (default: the app's, else nizepack's canonical server)")
+	f.StringVar(&o.packageDir, "package-dir", "", "bundle-pglite: folder whose node_modules the packages resolve from")
+	f.BoolVar(&o.minify, "minify", false, "bundle-pglite: minify the bundle")
+	f.BoolVar(&o.json, "json", false, "print one JSON document")
+	return cmd
+}
+
+func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOptions, args []string) error {
+	t, err := platformArg(args)
+	if err != nil {
+		return err
+	}
+	p, err := loadPins(s, g)
+	if err != nil {
+		return err
+	}
+	version, err := nodeVersion(p, o.nodeVersion)
+	if err != nil {
+		return err
+	}
+	src, err := o.src.resolve(s, p)
+	if err != nil {
+		return err
+	}
+	rep := newReporter(s, g)
+	opts := prepare.Options{
+		Target:     t,
+		ConfigPath: o.config,
+		Tauri:      tauri.Defaults(),
+		Fetch: fetch.Options{
+			Version: version, Mirror: src.mirror, Token: src.token, CacheDir: src.cacheDir,
+			Keyring: src.keyring, InsecureSkipSignature: src.insecure, Offline: o.offline,
+			Pin:    func(file string) (string, bool) { return p.NodeChecksum(version, file) },
+			Report: rep,
+		},
+		Report: rep,
+	}
+	switch o.format {
+	case "auto":
+	case "xz", "gz":
+		opts.Fetch.TarKind = fetch.Kind(o.format)
+	case "zip", "exe":
+		opts.Fetch.WinKind = fetch.Kind(o.format)
+	default:
+		return usageErrorf("--format %q: use auto, xz, gz, zip or exe", o.format)
+	}
+	if o.config != "" {
+		if _, err := os.Stat(o.config); err != nil {
+			return usageErrorf("--config %s: the file does not exist", o.config)
+		}
+		opts.TauriDir = filepath.Dir(o.config)
+	} else if opts.TauriDir, err = findTauriDir(); err != nil {
+		return err
+	}
+
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	opts.Bundle.Entry, opts.Bundle.PackageDir = bundle.Locate(wd, o.entry, o.packageDir)
+	opts.Bundle.NodeMajor, _ = strconv.Atoi(strings.TrimPrefix(semver.Major("v"+version), "v"))
+	opts.Bundle.Minify = o.minify
+	opts.Bundle.Reporter = rep
+
+	if !o.skipSidecars {
+		ctd := o.cargoTargetDir
+		if ctd == "" {
+			ctd = s.getenv("CARGO_TARGET_DIR")
+		}
+		if ctd == "" {
+			ctd = "target"
+		}
+		opts.Sidecars = &sidecars.Options{CargoTargetDir: ctd, Profile: o.profile, Bins: o.bins, Reporter: rep}
+	}
+	if o.smoke {
+		opts.Smoke = &smoke.Options{}
+	}
+
+	sum, runErr := prepare.Run(cmd.Context(), opts)
+	if sum != nil {
+		if sum.Verify != nil {
+			for _, pr := range sum.Verify.Problems {
+				fmt.Fprintf(s.Err, "problem: %s\n", pr)
+				if s.getenv("GITHUB_ACTIONS") == "true" {
+					fmt.Fprintf(s.Err, "::error file=%s::%s\n", escapeAnnotation(pr.File), escapeAnnotation(pr.Problem+"; fix: "+pr.Fix))
+				}
+			}
+		}
+		if err := reportPrepare(s, o.json, sum); err != nil {
+			return err
+		}
+	}
+	return runErr
+}
+
+// findTauriDir is the Tauri dir under the working directory; prepare needs exactly one.
+func findTauriDir() (string, error) {
+	dir, err := project.FindTauriDir(".")
+	var multiple *project.MultipleError
+	switch {
+	case errors.As(err, &multiple):
+		return "", usageErrorf("%v: pass --config with the tauri.conf.json to use", err)
+	case errors.Is(err, project.ErrNoTauriDir):
+		return "", fmt.Errorf("%w under the working directory: run nizepack prepare in the app repository or pass --config FILE", err)
+	}
+	return dir, err
+}
+
+// reportPrepare prints the summary (stdout), and under GitHub Actions appends the written paths
+// to $GITHUB_OUTPUT and a Markdown table to $GITHUB_STEP_SUMMARY.
+func reportPrepare(s *Streams, asJSON bool, sum *prepare.Summary) error {
+	if asJSON {
+		out := *sum
+		for i := range out.Steps {
+			out.Steps[i].Written = nonNil(out.Steps[i].Written)
+		}
+		if err := writeJSON(s.Out, out); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "prepare %s (%s)\tTIME\tWRITTEN\tSIZE\t\n", sum.Platform, sum.Triple)
+		for _, st := range sum.Steps {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", st.Name, stepTime(st), len(st.Written), bundleSize(st.Bytes), stepNote(st))
+		}
+		fmt.Fprintf(tw, "  total\t%s\t%d\t\t\n", sum.Total.Round(time.Millisecond), len(sum.Written()))
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if s.getenv("GITHUB_ACTIONS") != "true" {
+		return nil
+	}
+	if path := s.getenv("GITHUB_OUTPUT"); path != "" {
+		var b strings.Builder
+		fmt.Fprintf(&b, "platform=%s\ntriple=%s\n", sum.Platform, sum.Triple)
+		fmt.Fprintf(&b, "written<<NIZEPACK_EOF\n%s\nNIZEPACK_EOF\n", strings.Join(sum.Written(), "\n"))
+		if err := appendFile(path, b.String()); err != nil {
+			return fmt.Errorf("writing $GITHUB_OUTPUT: %w", err)
+		}
+	}
+	if path := s.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		var b strings.Builder
+		fmt.Fprintf(&b, "### nizepack prepare %s (`%s`)\n\n| step | time | written | size | note |\n|---|---|---|---|---|\n", sum.Platform, sum.Triple)
+		for _, st := range sum.Steps {
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s |\n", st.Name, stepTime(st), len(st.Written), bundleSize(st.Bytes), strings.ReplaceAll(stepNote(st), "|", "\\|"))
+		}
+		fmt.Fprintf(&b, "| **total** | %s | %d | | |\n\n", sum.Total.Round(time.Millisecond), len(sum.Written()))
+		if err := appendFile(path, b.String()); err != nil {
+			return fmt.Errorf("writing $GITHUB_STEP_SUMMARY: %w", err)
+		}
+	}
+	return nil
+}
+
+func stepTime(st prepare.StepResult) string {
+	if st.Skipped != "" {
+		return "-"
+	}
+	return st.Duration.Round(time.Millisecond).String()
+}
+
+func stepNote(st prepare.StepResult) string {
+	switch {
+	case st.Error != "":
+		return "FAILED: " + st.Error
+	case st.Skipped != "":
+		return "skipped: " + st.Skipped
+	}
+	return st.Detail
+}
+
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(f, text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

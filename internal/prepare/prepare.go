@@ -1,0 +1,291 @@
+// Package prepare runs every step that makes a Tauri app ready to package for one target —
+// tauri config, fetch-node, bundle-pglite, sidecars, verify, and optionally smoke — as the one
+// CI step. Each step writes atomically, so a failure leaves the earlier steps' outputs intact.
+package prepare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nize/nizepack/internal/bundle"
+	"github.com/nize/nizepack/internal/fetch"
+	"github.com/nize/nizepack/internal/report"
+	"github.com/nize/nizepack/internal/sidecars"
+	"github.com/nize/nizepack/internal/smoke"
+	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/internal/tauri"
+	"github.com/nize/nizepack/internal/verify"
+)
+
+// Step names, in the order they run.
+const (
+	StepTauri    = "tauri"
+	StepFetch    = "fetch-node"
+	StepBundle   = "bundle-pglite"
+	StepSidecars = "sidecars"
+	StepVerify   = "verify"
+	StepSmoke    = "smoke"
+)
+
+// Options say what to prepare. Fetch.OutDir and Bundle.Out default to the Tauri dir's
+// binaries/ and resources/pglite/.
+type Options struct {
+	Target   target.Target
+	TauriDir string // the app's Tauri dir (required)
+	// ConfigPath, when set, is the Tauri config to use instead of the Tauri dir's.
+	ConfigPath string
+	Tauri      tauri.Options
+	Fetch      fetch.Options
+	Bundle     bundle.Options
+	// Sidecars nil skips the sidecars step (runs before the Rust build); verify then leaves the
+	// Rust sidecars out.
+	Sidecars *sidecars.Options
+	// Smoke nil skips the smoke step; Node and Server are filled in.
+	Smoke  *smoke.Options
+	Report report.Reporter
+}
+
+// StepResult is what one step did.
+type StepResult struct {
+	Name     string        `json:"name"`
+	Duration time.Duration `json:"duration_ns"`
+	Written  []string      `json:"written"`           // files this run (re)wrote
+	Bytes    int64         `json:"bytes"`             // their total size
+	Detail   string        `json:"detail,omitempty"`  // e.g. "up to date"
+	Skipped  string        `json:"skipped,omitempty"` // why the step did not run
+	Error    string        `json:"error,omitempty"`
+}
+
+// Summary is the whole run.
+type Summary struct {
+	Platform string         `json:"platform"`
+	Triple   string         `json:"triple"`
+	Steps    []StepResult   `json:"steps"`
+	Total    time.Duration  `json:"total_ns"`
+	Verify   *verify.Report `json:"verify,omitempty"`
+	Smoke    *smoke.Result  `json:"smoke,omitempty"`
+}
+
+// Written lists every file the run wrote, in step order.
+func (s *Summary) Written() []string {
+	var out []string
+	for _, st := range s.Steps {
+		out = append(out, st.Written...)
+	}
+	return out
+}
+
+// StepError is a failed step; the Summary returned with it holds the steps that ran.
+type StepError struct {
+	Step string
+	Err  error
+}
+
+func (e *StepError) Error() string { return fmt.Sprintf("prepare: step %s failed: %v", e.Step, e.Err) }
+func (e *StepError) Unwrap() error { return e.Err }
+
+// VerifyError means the verify step found problems (listed in Summary.Verify).
+type VerifyError struct{ Problems int }
+
+func (e *VerifyError) Error() string {
+	return fmt.Sprintf("%d problem(s) stand between this tree and `tauri build`", e.Problems)
+}
+
+// Run prepares the app for opts.Target. It returns the summary of every step that ran, and a
+// *StepError naming the first step that failed.
+func Run(ctx context.Context, opts Options) (*Summary, error) {
+	t := opts.Target
+	rep := report.Or(opts.Report)
+	sum := &Summary{Platform: t.Name, Triple: t.Triple}
+	start := time.Now()
+	defer func() { sum.Total = time.Since(start) }()
+
+	if opts.Fetch.OutDir == "" {
+		opts.Fetch.OutDir = filepath.Join(opts.TauriDir, "binaries")
+	}
+	if opts.Bundle.Out == "" {
+		opts.Bundle.Out = filepath.Join(opts.TauriDir, "resources", "pglite")
+	}
+
+	var project *tauri.Project
+	steps := []struct {
+		name string
+		skip string
+		run  func(*StepResult) error
+	}{
+		{StepTauri, "", func(r *StepResult) error {
+			p, err := open(opts)
+			if err != nil {
+				return err
+			}
+			changes, err := tauri.Plan(p, opts.Tauri)
+			if err != nil {
+				return err
+			}
+			if r.Written, err = tauri.Apply(changes); err != nil {
+				return err
+			}
+			// Later steps read the config as rewritten.
+			project, err = open(opts)
+			return err
+		}},
+		{StepFetch, "", func(r *StepResult) error {
+			f, err := fetch.New(opts.Fetch)
+			if err != nil {
+				return err
+			}
+			res, err := f.Fetch(ctx, t)
+			for _, x := range res {
+				if !x.UpToDate {
+					r.Written = append(r.Written, x.Path)
+					r.Bytes += x.Size
+				}
+			}
+			return err
+		}},
+		{StepBundle, "", func(r *StepResult) error {
+			res, err := bundle.Bundle(ctx, opts.Bundle)
+			if err != nil {
+				return err
+			}
+			if !res.UpToDate {
+				for _, f := range res.Files {
+					r.Written = append(r.Written, filepath.Join(res.Out, f.Name))
+					r.Bytes += f.Size
+				}
+			}
+			return nil
+		}},
+		{StepSidecars, skipIf(opts.Sidecars == nil, "--skip-sidecars"), func(r *StepResult) error {
+			so := *opts.Sidecars
+			so.Project, so.Target = project, t
+			if so.Reporter == nil {
+				so.Reporter = opts.Report
+			}
+			done, err := sidecars.Run(so)
+			for _, d := range done {
+				if !d.UpToDate {
+					r.Written = append(r.Written, d.Path)
+				}
+			}
+			return err
+		}},
+		{StepVerify, "", func(r *StepResult) error {
+			rp, err := verify.Run(verify.Options{Project: project, Target: t, ConfigFlag: configFlag(opts)})
+			if err != nil {
+				return err
+			}
+			if opts.Sidecars == nil {
+				if rp.Problems, err = dropSidecarProblems(project, t, rp.Problems); err != nil {
+					return err
+				}
+				r.Detail = "Rust sidecars not checked (--skip-sidecars)"
+			}
+			sum.Verify = rp
+			if !rp.OK() {
+				return &VerifyError{Problems: len(rp.Problems)}
+			}
+			return nil
+		}},
+		{StepSmoke, smokeSkip(opts), func(r *StepResult) error {
+			so := *opts.Smoke
+			so.Node = filepath.Join(opts.Fetch.OutDir, t.SidecarPath("node"))
+			so.Server = filepath.Join(opts.Bundle.Out, bundle.ServerFile)
+			if so.Report == nil {
+				so.Report = opts.Report
+			}
+			res, err := smoke.Run(ctx, so)
+			sum.Smoke = res
+			return err
+		}},
+	}
+
+	for _, s := range steps {
+		r := StepResult{Name: s.name, Skipped: s.skip}
+		if s.skip != "" {
+			rep.Infof("%s: skipped: %s", s.name, s.skip)
+			sum.Steps = append(sum.Steps, r)
+			continue
+		}
+		end := rep.Group("prepare " + t.Name + ": " + s.name)
+		began := time.Now()
+		err := s.run(&r)
+		r.Duration = time.Since(began)
+		end()
+		if err == nil && len(r.Written) == 0 && r.Detail == "" {
+			r.Detail = "up to date"
+		}
+		if err != nil {
+			r.Error = err.Error()
+			sum.Steps = append(sum.Steps, r)
+			return sum, &StepError{Step: s.name, Err: err}
+		}
+		sum.Steps = append(sum.Steps, r)
+	}
+	return sum, nil
+}
+
+func open(opts Options) (*tauri.Project, error) {
+	if opts.ConfigPath != "" {
+		return tauri.Open(opts.ConfigPath)
+	}
+	return tauri.OpenDir(opts.TauriDir)
+}
+
+func configFlag(opts Options) string {
+	if opts.ConfigPath != "" {
+		return "--config " + opts.ConfigPath
+	}
+	return ""
+}
+
+func skipIf(cond bool, why string) string {
+	if cond {
+		return why
+	}
+	return ""
+}
+
+func smokeSkip(opts Options) string {
+	if opts.Smoke == nil {
+		return "not asked for (--smoke)"
+	}
+	if err := smoke.Runnable(opts.Target); err != nil {
+		return "not runnable here, not tested: " + err.Error()
+	}
+	return ""
+}
+
+// dropSidecarProblems removes verify's problems about the Rust sidecars' files, for runs before
+// the Rust build.
+func dropSidecarProblems(p *tauri.Project, t target.Target, problems []verify.Problem) ([]verify.Problem, error) {
+	entries, _, err := sidecars.Entries(p, t, nil)
+	if err != nil {
+		return nil, err
+	}
+	var kept []verify.Problem
+	for _, pr := range problems {
+		sidecar := false
+		for _, e := range entries {
+			base := filepath.Clean(filepath.Join(p.Dir, filepath.FromSlash(e.Entry)))
+			if strings.HasPrefix(filepath.Clean(pr.File), base+"-") {
+				sidecar = true
+				break
+			}
+		}
+		if !sidecar {
+			kept = append(kept, pr)
+		}
+	}
+	return kept, nil
+}
+
+// IsVerifyFailure reports whether err is the verify step finding problems (already listed).
+func IsVerifyFailure(err error) bool {
+	var ve *VerifyError
+	return errors.As(err, &ve)
+}
