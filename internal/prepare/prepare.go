@@ -200,6 +200,12 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			}
 			res, err := smoke.Run(ctx, so)
 			sum.Smoke = res
+			if err == nil {
+				r.Detail = fmt.Sprintf("passed %d checks", len(res.Steps))
+				if len(res.Steps) > 0 {
+					r.Detail += fmt.Sprintf(", server up in %s", res.Steps[0].Duration.Round(time.Millisecond))
+				}
+			}
 			return err
 		}},
 	}
