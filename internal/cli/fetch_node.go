@@ -10,24 +10,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nize/nizepack/internal/fetch"
-	"github.com/nize/nizepack/internal/pins"
 	"github.com/nize/nizepack/internal/target"
 )
 
 func init() { commands = append(commands, newFetchNodeCmd) }
 
 type fetchNodeOptions struct {
-	all                   bool
-	nodeVersion           string
-	mirror                string
-	out                   string
-	cacheDir              string
-	offline               bool
-	keyring               string
-	insecureSkipSignature bool
-	format                string
-	stallTimeout          time.Duration
-	json                  bool
+	src          nodeSourceFlags
+	all          bool
+	nodeVersion  string
+	out          string
+	offline      bool
+	format       string
+	stallTimeout time.Duration
+	json         bool
 }
 
 func newFetchNodeCmd(s *Streams, g *globalOptions) *cobra.Command {
@@ -49,12 +45,9 @@ extracts only the node binary, checks its format and CPU, and installs it atomic
 	f := cmd.Flags()
 	f.BoolVar(&o.all, "all", false, "fetch every platform, concurrently")
 	f.StringVar(&o.nodeVersion, "node-version", "", "exact Node.js version (default: NODE_VERSION from versions.env)")
-	f.StringVar(&o.mirror, "mirror", "", "Node.js distribution URL, used exactly as given (default: NODE_MIRROR, else "+fetch.DefaultMirror+")")
+	o.src.register(f)
 	f.StringVar(&o.out, "out", "", "output directory (default: the Tauri dir's binaries/, else ./binaries)")
-	f.StringVar(&o.cacheDir, "cache-dir", "", "download cache (default: $NIZEPACK_CACHE_DIR, else the user cache dir + /nizepack)")
 	f.BoolVar(&o.offline, "offline", false, "use only the cache; fail naming what is missing")
-	f.StringVar(&o.keyring, "keyring", "", "armored OpenPGP public keys to trust instead of the embedded Node.js release keys")
-	f.BoolVar(&o.insecureSkipSignature, "insecure-skip-signature", false, "do not require a signature on SHASUMS256.txt (warned; checksums are still checked)")
 	f.StringVar(&o.format, "format", "auto", "archive form: auto, xz or gz (macOS/Linux tarballs), zip or exe (Windows)")
 	f.DurationVar(&o.stallTimeout, "stall-timeout", 30*time.Second, "give up on a download attempt that receives nothing for this long")
 	f.BoolVar(&o.json, "json", false, "print one JSON document instead of paths")
@@ -74,47 +67,29 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 	if err != nil {
 		return err
 	}
-	mirror := o.mirror
-	if mirror == "" {
-		if m, ok := p.Get(pins.NodeMirror); ok {
-			mirror = m.Value
-		}
+	src, err := o.src.resolve(s, p)
+	if err != nil {
+		return err
 	}
 	opts := fetch.Options{
 		Version:               version,
-		Mirror:                mirror,
-		Token:                 s.getenv("NIZEPACK_NODE_MIRROR_TOKEN"),
+		Mirror:                src.mirror,
+		Token:                 src.token,
+		CacheDir:              src.cacheDir,
+		Keyring:               src.keyring,
+		InsecureSkipSignature: src.insecure,
 		Offline:               o.offline,
-		InsecureSkipSignature: o.insecureSkipSignature,
 		StallTimeout:          o.stallTimeout,
 		Pin:                   func(file string) (string, bool) { return p.NodeChecksum(version, file) },
 		Report:                newReporter(s, g),
 	}
-	switch o.format {
-	case "auto":
-	case "xz", "gz":
-		opts.TarKind = fetch.Kind(o.format)
-	case "zip", "exe":
-		opts.WinKind = fetch.Kind(o.format)
-	default:
-		return usageErrorf("--format %q: use auto, xz, gz, zip or exe", o.format)
-	}
-	if o.keyring != "" {
-		data, err := os.ReadFile(o.keyring)
-		if err != nil {
-			return usageErrorf("--keyring: %v", err)
-		}
-		if opts.Keyring, err = fetch.ParseKeyring(data); err != nil {
-			return usageErrorf("--keyring %s: %v; give a file of armored OpenPGP public keys", o.keyring, err)
-		}
+	if err := setArchiveFormat(&opts, o.format); err != nil {
+		return err
 	}
 	if opts.OutDir = o.out; opts.OutDir == "" {
 		if opts.OutDir, err = tauriSubdir("binaries", "--out"); err != nil {
 			return err
 		}
-	}
-	if opts.CacheDir, err = cacheDir(s, o.cacheDir); err != nil {
-		return err
 	}
 
 	f, err := fetch.New(opts)
@@ -145,6 +120,20 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 		}
 	}
 	return err
+}
+
+// setArchiveFormat applies a --format value to the fetch options.
+func setArchiveFormat(opts *fetch.Options, format string) error {
+	switch format {
+	case "auto":
+	case "xz", "gz":
+		opts.TarKind = fetch.Kind(format)
+	case "zip", "exe":
+		opts.WinKind = fetch.Kind(format)
+	default:
+		return usageErrorf("--format %q: use auto, xz, gz, zip or exe", format)
+	}
+	return nil
 }
 
 func fetchTargets(all bool, args []string) ([]target.Target, error) {

@@ -112,14 +112,8 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 		},
 		Report: rep,
 	}
-	switch o.format {
-	case "auto":
-	case "xz", "gz":
-		opts.Fetch.TarKind = fetch.Kind(o.format)
-	case "zip", "exe":
-		opts.Fetch.WinKind = fetch.Kind(o.format)
-	default:
-		return usageErrorf("--format %q: use auto, xz, gz, zip or exe", o.format)
+	if err := setArchiveFormat(&opts.Fetch, o.format); err != nil {
+		return err
 	}
 	if o.config != "" {
 		if _, err := os.Stat(o.config); err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/nize/nizepack/internal/atomicfile"
 	"github.com/nize/nizepack/internal/binfmt"
+	"github.com/nize/nizepack/internal/filehash"
 	"github.com/nize/nizepack/internal/report"
 	"github.com/nize/nizepack/internal/target"
 )
@@ -350,16 +351,8 @@ func (f *Fetcher) loadSums(ctx context.Context) (Sums, error) {
 }
 
 func fileSHA256(path string) (string, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer fh.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, fh); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := filehash.SHA256(path)
+	return sum, err
 }
 
 // isInstalled reports whether dst is an executable regular file with the given sum.

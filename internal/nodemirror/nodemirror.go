@@ -8,11 +8,8 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -29,6 +26,7 @@ import (
 	"github.com/mholt/archives"
 
 	"github.com/nize/nizepack/internal/fakebin"
+	"github.com/nize/nizepack/internal/filehash"
 	"github.com/nize/nizepack/internal/target"
 )
 
@@ -317,16 +315,8 @@ type Release struct {
 }
 
 func fileSum(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := filehash.SHA256(p)
+	return sum, err
 }
 
 func contains(list []string, s string) bool {

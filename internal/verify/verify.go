@@ -5,12 +5,9 @@
 package verify
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -22,6 +19,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/nize/nizepack/internal/binfmt"
+	"github.com/nize/nizepack/internal/filehash"
 	"github.com/nize/nizepack/internal/target"
 	"github.com/nize/nizepack/internal/tauri"
 )
@@ -283,14 +281,6 @@ func mentionsPGlite(resources any) bool {
 }
 
 func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := filehash.SHA256(p)
+	return sum, err
 }
