@@ -179,11 +179,12 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			if err != nil {
 				return err
 			}
+			r.Detail = fmt.Sprintf("%d paths checked", len(rp.Checked))
 			if opts.Sidecars == nil {
 				if rp.Problems, err = dropSidecarProblems(project, t, rp.Problems); err != nil {
 					return err
 				}
-				r.Detail = "Rust sidecars not checked (--skip-sidecars)"
+				r.Detail += "; Rust sidecars not checked (--skip-sidecars)"
 			}
 			sum.Verify = rp
 			if !rp.OK() {
