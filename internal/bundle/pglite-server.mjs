@@ -100,6 +100,34 @@ function intArg(flag, s, min, max) {
   return Number(s);
 }
 
+// mkdirAll is mkdir -p one level at a time (Node's recursive mkdir can spin forever on some
+// file systems, /proc for one).
+function mkdirAll(dir) {
+  const missing = [];
+  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) {
+    if (path.dirname(d) === d) break;
+    missing.unshift(d);
+  }
+  for (const d of missing) fs.mkdirSync(d);
+}
+
+function describeFsError(err) {
+  switch (err && err.code) {
+    case "EEXIST":
+    case "ENOTDIR":
+      return "it is not a directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "ENOENT":
+      return "a parent folder cannot be created";
+    case "EROFS":
+      return "the file system is read-only";
+    default:
+      return (err && err.code) || oneLine(err);
+  }
+}
+
 // pidAlive reports whether a process exists (EPERM: it exists but is not ours).
 function pidAlive(pid) {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -144,10 +172,11 @@ function holderAlive(h) {
 // PID is no longer running (a server that was killed) is removed and taken over.
 function acquireLock(dir) {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    mkdirAll(dir);
+    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
     fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK);
   } catch (err) {
-    throw new CleanError(`cannot use data dir ${dir}: ${err.code || oneLine(err)}`);
+    throw new CleanError(`cannot use data dir ${dir}: ${describeFsError(err)}`);
   }
   const lockPath = path.join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -155,7 +184,7 @@ function acquireLock(dir) {
     try {
       fd = fs.openSync(lockPath, "wx", 0o644);
     } catch (err) {
-      if (err.code !== "EEXIST") throw new CleanError(`cannot create lock ${lockPath}: ${err.code || oneLine(err)}`);
+      if (err.code !== "EEXIST") throw new CleanError(`cannot create lock ${lockPath}: ${describeFsError(err)}`);
       const holder = readHolder(lockPath);
       if (holder === undefined) continue; // released meanwhile: try again
       if (holderAlive(holder)) {
@@ -165,7 +194,7 @@ function acquireLock(dir) {
       try {
         fs.unlinkSync(lockPath);
       } catch (e) {
-        if (e.code !== "ENOENT") throw new CleanError(`cannot remove stale lock ${lockPath}: ${e.code || oneLine(e)}`);
+        if (e.code !== "ENOENT") throw new CleanError(`cannot remove stale lock ${lockPath}: ${describeFsError(e)}`);
       }
       continue;
     }
