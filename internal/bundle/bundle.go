@@ -223,7 +223,7 @@ func Bundle(ctx context.Context, opts Options) (*Result, error) {
 		}
 		files = append(files, File{Name: name, Size: int64(len(f.Contents)), SHA256: sha256Hex(f.Contents)})
 		if name == ServerFile && len(f.Contents) > LargeBundle {
-			rep.Warnf("%s is %.1f MB, over %d MB: check that no large file was inlined into it", ServerFile, float64(len(f.Contents))/1e6, LargeBundle>>20)
+			rep.Warnf("%s is %.1f MiB, over %d MiB: check that no large file was inlined into it", ServerFile, float64(len(f.Contents))/(1<<20), LargeBundle>>20)
 		}
 	}
 	for _, a := range assets.list() {

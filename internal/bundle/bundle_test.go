@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nize/nizepack/internal/report"
 )
 
 // writeTree creates files (slash paths → contents) under dir.
@@ -353,5 +357,39 @@ func TestBundleFixture(t *testing.T) {
 	}
 	if m := readManifestT(t, out); m.Target != "node24" || m.Entry != embeddedEntryName {
 		t.Errorf("manifest target %s entry %s", m.Target, m.Entry)
+	}
+}
+
+// recorder keeps what a run reported.
+type recorder struct {
+	report.Nop
+	warnings []string
+}
+
+func (r *recorder) Warnf(format string, args ...any) {
+	r.warnings = append(r.warnings, fmt.Sprintf(format, args...))
+}
+
+func TestBundleWarnsAboutALargeBundle(t *testing.T) {
+	pkg := fakeApp(t)
+	big := strings.Repeat("x", LargeBundle+1024)
+	writeTree(t, pkg, map[string]string{"server.mjs": "console.log(" + strconv.Quote(big) + ");\n"})
+	rec := &recorder{}
+	o := bundleOpts(pkg, t.TempDir())
+	o.Reporter = rec
+	if _, err := Bundle(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.warnings) != 1 || !strings.Contains(rec.warnings[0], "pglite-server.mjs is 5.0 MiB, over 5 MiB") {
+		t.Errorf("warnings = %q", rec.warnings)
+	}
+	// A normal bundle warns about nothing.
+	writeTree(t, pkg, map[string]string{"server.mjs": "console.log(1);\n"})
+	rec.warnings = nil
+	if _, err := Bundle(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.warnings) != 0 {
+		t.Errorf("warnings = %q", rec.warnings)
 	}
 }
