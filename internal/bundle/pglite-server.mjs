@@ -179,7 +179,9 @@ function acquireLock(dir) {
     throw new CleanError(`cannot use data dir ${dir}: ${describeFsError(err)}`);
   }
   const lockPath = path.join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 5; attempt++) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    if (Date.now() > deadline) throw new CleanError(`cannot lock data dir ${dir}: the lock ${lockPath} keeps changing`);
     let fd;
     try {
       fd = fs.openSync(lockPath, "wx", 0o644);
@@ -187,30 +189,54 @@ function acquireLock(dir) {
       if (err.code !== "EEXIST") throw new CleanError(`cannot create lock ${lockPath}: ${describeFsError(err)}`);
       const holder = readHolder(lockPath);
       if (holder === undefined) continue; // released meanwhile: try again
+      if (holder === null && fileAgeMs(lockPath) < 2000) {
+        sleepMs(50); // just created, its PID not written yet
+        continue;
+      }
       if (holderAlive(holder)) {
         throw new CleanError(`data dir ${dir} is in use by another pglite-server (PID ${holder.pid}); stop it first`);
       }
-      // Stale: the holder is gone (or the file is unreadable garbage left by a crash).
-      try {
-        fs.unlinkSync(lockPath);
-      } catch (e) {
-        if (e.code !== "ENOENT") throw new CleanError(`cannot remove stale lock ${lockPath}: ${describeFsError(e)}`);
-      }
+      takeOverStaleLock(lockPath);
       continue;
     }
     fs.writeSync(fd, `${process.pid}\nboot=${bootTime()}\n`);
     fs.fsyncSync(fd);
     lock = { path: lockPath, fd };
-    // Two servers taking over the same stale lock at once: only the one whose PID stayed wins.
-    const now = readHolder(lockPath);
-    if (!now || now.pid !== process.pid) {
-      fs.closeSync(fd);
-      lock = null;
-      throw new CleanError(`data dir ${dir} is in use by another pglite-server (PID ${now ? now.pid : "unknown"}); stop it first`);
-    }
     return;
   }
-  throw new CleanError(`cannot lock data dir ${dir}: the lock ${lockPath} keeps changing`);
+}
+
+// takeOverStaleLock removes a lock whose holder is gone. It renames the lock aside first, which
+// only one of several starting servers can do, and puts it back if what it moved turns out to
+// be a live server's fresh lock.
+function takeOverStaleLock(lockPath) {
+  const aside = `${lockPath}.stale-${process.pid}`;
+  try {
+    fs.renameSync(lockPath, aside);
+  } catch (err) {
+    if (err.code === "ENOENT") return; // another server got there first
+    throw new CleanError(`cannot remove stale lock ${lockPath}: ${describeFsError(err)}`);
+  }
+  if (holderAlive(readHolder(aside))) {
+    try {
+      fs.linkSync(aside, lockPath);
+    } catch {}
+  }
+  try {
+    fs.unlinkSync(aside);
+  } catch {}
+}
+
+function fileAgeMs(p) {
+  try {
+    return Date.now() - fs.statSync(p).mtimeMs;
+  } catch {
+    return Infinity;
+  }
+}
+
+function sleepMs(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function releaseLock() {
