@@ -71,6 +71,8 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 //	-corrupt FILE       flip a byte of FILE after signing
 //	-hostile dotdot|symlink|wrongarch
 //	-503-once PATH, -truncate-once PATH  (paths relative to the mirror root)
+//
+// $MIRROR_HOST is the server's host:port, for URLs with credentials.
 func cmdNodeMirror(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! nodemirror")
@@ -160,4 +162,5 @@ func cmdNodeMirror(ts *testscript.TestScript, neg bool, args []string) {
 	srv := nodemirror.Serve(dir, faults)
 	ts.Defer(srv.Close)
 	ts.Setenv("MIRROR", srv.URL)
+	ts.Setenv("MIRROR_HOST", strings.TrimPrefix(srv.URL, "http://"))
 }

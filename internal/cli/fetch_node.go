@@ -111,7 +111,7 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 		rep.Infof("%s: %s (%s, %.1f MB)", r.Platform, r.Path, state, float64(r.Size)/1e6)
 	}
 	if o.json {
-		if jerr := writeJSON(s.Out, map[string]any{"node_version": version, "mirror": redactURL(opts.Mirror), "files": nonNil(results)}); jerr != nil {
+		if jerr := writeJSON(s.Out, map[string]any{"node_version": version, "mirror": fetch.Redact(opts.Mirror), "files": nonNil(results)}); jerr != nil {
 			return jerr
 		}
 	} else {

@@ -40,10 +40,19 @@ type nodeSource struct {
 // $NIZEPACK_CACHE_DIR > user cache; --keyring replaces the embedded release keys.
 func (n *nodeSourceFlags) resolve(s *Streams, p *pins.Pins) (nodeSource, error) {
 	src := nodeSource{mirror: n.mirror, token: s.getenv("NIZEPACK_NODE_MIRROR_TOKEN"), insecure: n.insecureSkipSignature}
+	from := "--mirror"
 	if src.mirror == "" {
 		if m, ok := p.Get(pins.NodeMirror); ok {
-			src.mirror = m.Value
+			src.mirror, from = m.Value, "NODE_MIRROR from "+string(m.Source)
 		}
+	}
+	if src.mirror == "" {
+		src.mirror = fetch.DefaultMirror
+	}
+	// Validated here so a bad URL is a usage error naming where it came from; the URL itself is
+	// never echoed, since it may hold credentials.
+	if _, _, err := fetch.SplitMirror(src.mirror); err != nil {
+		return src, usageErrorf("%s: %v", from, err)
 	}
 	if n.keyring != "" {
 		data, err := os.ReadFile(n.keyring)

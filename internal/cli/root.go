@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 
@@ -133,13 +132,3 @@ func NewRoot(s *Streams) *cobra.Command {
 // commands lists each command's constructor; each command file appends to it from init so
 // command files stay independent of each other.
 var commands []func(*Streams, *globalOptions) *cobra.Command
-
-// redactURL drops user:password from a URL before it is shown.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	u.User = nil
-	return u.String()
-}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/semver"
 
+	"github.com/nize/nizepack/internal/fetch"
 	"github.com/nize/nizepack/internal/pins"
 	"github.com/nize/nizepack/internal/versions"
 )
@@ -142,7 +143,7 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 		return err
 	}
 	rep := newReporter(s, g)
-	end := rep.Group(fmt.Sprintf("versions update: newest LTS of Node %d on %s", major, redactURL(orDefault(src.mirror))))
+	end := rep.Group(fmt.Sprintf("versions update: newest LTS of Node %d on %s", major, fetch.Redact(src.mirror)))
 	rel, err := versions.Newest(cmd.Context(), versions.Options{
 		Mirror:                src.mirror,
 		Token:                 src.token,
@@ -202,11 +203,4 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 		return &ExitError{Code: ExitFailure}
 	}
 	return nil
-}
-
-func orDefault(mirror string) string {
-	if mirror == "" {
-		return "https://nodejs.org/dist"
-	}
-	return mirror
 }

@@ -95,16 +95,17 @@ type Fetcher struct {
 
 // New validates options and prepares a Fetcher.
 func New(opts Options) (*Fetcher, error) {
-	if opts.Version == "" {
-		return nil, errors.New("no Node version given")
-	}
 	if opts.CacheDir == "" {
 		return nil, errors.New("CacheDir is required")
 	}
 	if opts.Mirror == "" {
 		opts.Mirror = DefaultMirror
 	}
-	opts.Mirror = strings.TrimRight(opts.Mirror, "/")
+	mirror, user, err := SplitMirror(opts.Mirror)
+	if err != nil {
+		return nil, err
+	}
+	opts.Mirror = mirror
 	if opts.TarKind == "" {
 		opts.TarKind = DefaultTarKind
 	}
@@ -128,7 +129,6 @@ func New(opts Options) (*Fetcher, error) {
 	rep := report.Or(opts.Report)
 	keyring := opts.Keyring
 	if keyring == nil && !opts.InsecureSkipSignature {
-		var err error
 		if keyring, err = ReleaseKeyring(); err != nil {
 			return nil, err
 		}
@@ -137,7 +137,7 @@ func New(opts Options) (*Fetcher, error) {
 		opts:    opts,
 		rep:     rep,
 		keyring: keyring,
-		client:  &client{http: hc, token: opts.Token, retries: opts.Retries, backoff: opts.Backoff, stall: opts.StallTimeout, rep: rep},
+		client:  &client{http: hc, token: opts.Token, user: user, retries: opts.Retries, backoff: opts.Backoff, stall: opts.StallTimeout, rep: rep},
 	}, nil
 }
 
@@ -188,6 +188,9 @@ func (f *Fetcher) FetchAll(ctx context.Context, targets []target.Target) ([]Resu
 // Fetch installs the binary for one target; a universal target yields its two slices and the
 // fat file made of them.
 func (f *Fetcher) Fetch(ctx context.Context, t target.Target) ([]Result, error) {
+	if f.opts.Version == "" {
+		return nil, errors.New("no Node version given")
+	}
 	if t.Universal() {
 		return f.fetchUniversal(ctx, t)
 	}
@@ -333,7 +336,18 @@ func (f *Fetcher) fetchUniversal(ctx context.Context, t target.Target) ([]Result
 
 // VerifiedSums returns the SHASUMS256.txt entries of the version that the trusted keys vouch
 // for (or, with InsecureSkipSignature, the unsigned ones), fetched once per Fetcher.
-func (f *Fetcher) VerifiedSums(ctx context.Context) (Sums, error) { return f.loadSums(ctx) }
+func (f *Fetcher) VerifiedSums(ctx context.Context) (Sums, error) {
+	if f.opts.Version == "" {
+		return nil, errors.New("no Node version given")
+	}
+	return f.loadSums(ctx)
+}
+
+// Get fetches <mirror>/<rel> (e.g. "index.json") with the Fetcher's credentials, retries and
+// stall timeout. A 404 is a *NotFoundError.
+func (f *Fetcher) Get(ctx context.Context, rel string) ([]byte, error) {
+	return f.client.getSmall(ctx, f.opts.Mirror+"/"+strings.TrimLeft(rel, "/"))
+}
 
 func (f *Fetcher) loadSums(ctx context.Context) (Sums, error) {
 	f.sumsOnce.Do(func() {

@@ -479,7 +479,7 @@ func TestPrivateMirrorCredentials(t *testing.T) {
 	e.faults.Auth = "Basic dXNlcjpzM2NyZXQ=" // user:s3cret
 	u := strings.Replace(e.url, "http://", "http://user:s3cret@", 1)
 	_, err := e.fetcher(t, func(o *fetch.Options) { o.Mirror = u; o.Version = "24.99.0"; o.CacheDir = t.TempDir() }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
-	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "not published") {
+	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "user") || !strings.Contains(err.Error(), "not published") {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err := e.fetcher(t, func(o *fetch.Options) { o.Mirror = u; o.CacheDir = t.TempDir() }).Fetch(context.Background(), mustTarget(t, "linux-x64")); err != nil {

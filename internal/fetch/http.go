@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nize/nizepack/internal/report"
@@ -38,33 +39,67 @@ var errStalled = errors.New("no data received within the stall timeout")
 type client struct {
 	http    *http.Client
 	token   string        // bearer token for private mirrors
+	user    *url.Userinfo // user:password from the mirror URL, sent as basic auth
 	retries int           // attempts after the first
 	backoff time.Duration // first retry delay, doubled each time
 	stall   time.Duration
 	rep     report.Reporter
 }
 
-// redact drops any user:password from a URL so it can be shown.
-func redact(raw string) string {
+// Redact drops any user:password from a URL so it can be shown. A URL that does not parse is
+// not shown at all, since it may still hold credentials.
+func Redact(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+	if err != nil {
+		return "(an invalid URL, not shown)"
 	}
 	u.User = nil
 	return u.String()
 }
 
+func redact(raw string) string { return Redact(raw) }
+
+// MirrorError is a mirror URL that cannot be used; it never repeats the URL, which may hold
+// credentials.
+type MirrorError struct{ Reason string }
+
+func (e *MirrorError) Error() string { return "the mirror URL " + e.Reason }
+
+// SplitMirror validates a mirror URL and separates its user:password (sent as basic auth) from
+// the base URL used in requests and messages, so credentials never reach a log line.
+func SplitMirror(raw string) (base string, user *url.Userinfo, err error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", nil, &MirrorError{Reason: "does not parse (it is not shown, as it may hold credentials): percent-encode special characters in user:password"}
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u.User = nil
+		return "", nil, &MirrorError{Reason: fmt.Sprintf("%q is not an http(s) URL with a host", u.String())}
+	}
+	user, u.User = u.User, nil
+	return strings.TrimRight(u.String(), "/"), user, nil
+}
+
 func (c *client) newRequest(ctx context.Context, rawURL string) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("bad URL %s: %w", redact(rawURL), err)
+		return nil, permanent{fmt.Errorf("bad URL %s: %w", redact(rawURL), err)}
 	}
 	req.Header.Set("User-Agent", "nizepack")
-	if c.token != "" {
+	switch {
+	case c.token != "":
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	case c.user != nil:
+		pw, _ := c.user.Password()
+		req.SetBasicAuth(c.user.Username(), pw)
 	}
 	return req, nil
 }
+
+// permanent marks an error that no retry can fix.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
 
 // getSmall fetches a small file (sums, signatures) into memory, with retries.
 func (c *client) getSmall(ctx context.Context, rawURL string) ([]byte, error) {
@@ -231,7 +266,8 @@ func retryAfter(v string) time.Duration {
 // retryable reports whether an attempt's error is worth another try.
 func retryable(err error) bool {
 	var nf *NotFoundError
-	if errors.As(err, &nf) {
+	var perm permanent
+	if errors.As(err, &nf) || errors.As(err, &perm) {
 		return false
 	}
 	var se *statusError

@@ -91,7 +91,7 @@ func (f *Fetcher) signedSums(ctx context.Context) ([]byte, error) {
 func (f *Fetcher) notPublished(err error) error {
 	var nf *NotFoundError
 	if errors.As(err, &nf) {
-		return fmt.Errorf("Node v%s is not published on %s (no %s)", f.opts.Version, redact(f.opts.Mirror), nf.URL)
+		return fmt.Errorf("Node v%s is not published on %s (%w)", f.opts.Version, redact(f.opts.Mirror), nf)
 	}
 	return err
 }

@@ -34,6 +34,9 @@ type Value struct {
 // Pins is the merged view of every layer.
 type Pins struct {
 	values map[string]Value
+	// files keeps the embedded and file layers whole, to know which version their checksum
+	// pins belong to.
+	files map[Source]map[string]Value
 }
 
 // Known keys.
@@ -85,12 +88,13 @@ func Parse(data []byte, source Source) (map[string]Value, error) {
 // Load merges the embedded defaults, the app file (if path is non-empty and, when optional,
 // exists) and NIZEPACK_* variables from environ.
 func Load(embedded []byte, path string, optional bool, environ []string) (*Pins, error) {
-	p := &Pins{values: map[string]Value{}}
+	p := &Pins{values: map[string]Value{}, files: map[Source]map[string]Value{}}
 	base, err := Parse(embedded, Embedded)
 	if err != nil {
 		return nil, fmt.Errorf("parsing embedded versions.env: %w", err)
 	}
 	p.merge(base)
+	p.files[Embedded] = base
 	if path != "" {
 		data, err := os.ReadFile(path)
 		switch {
@@ -100,6 +104,7 @@ func Load(embedded []byte, path string, optional bool, environ []string) (*Pins,
 				return nil, err
 			}
 			p.merge(file)
+			p.files[Source(path)] = file
 		case optional && os.IsNotExist(err):
 		default:
 			return nil, fmt.Errorf("reading pins: %w", err)
@@ -172,16 +177,23 @@ func ChecksumKey(version, file string) string {
 	return NodeSHA256Prefix + up
 }
 
-// NodeChecksum returns the per-artifact SHA-256 pin for a file, but only when it was set in the
-// same layer as the Node version, so a pin for another version is never applied.
+// NodeChecksum returns the per-artifact SHA-256 pin for a file of Node version. A pin from the
+// environment or a flag always applies; one from a versions.env applies when that file pins the
+// same NODE_VERSION, so a pin for another version is never applied, whichever layer chose the
+// version.
 func (p *Pins) NodeChecksum(version, file string) (string, bool) {
 	sum, ok := p.values[ChecksumKey(version, file)]
 	if !ok || sum.Value == "" {
 		return "", false
 	}
-	ver := p.values[NodeVersion]
-	if ver.Source != sum.Source && sum.Source != Flag && !strings.HasPrefix(string(sum.Source), "environment") {
-		return "", false
+	if layer, isFile := p.files[sum.Source]; isFile {
+		v, ok := layer[NodeVersion]
+		if !ok {
+			return "", false
+		}
+		if exact, err := ExactVersion(v.Value, string(v.Source)); err != nil || exact != version {
+			return "", false
+		}
 	}
 	return strings.ToLower(sum.Value), true
 }

@@ -29,10 +29,20 @@ func TestLayering(t *testing.T) {
 	if sum, ok := p.NodeChecksum("22.1.0", "node-v22.1.0-linux-x64.tar.xz"); !ok || sum != "abcdef" {
 		t.Errorf("checksum pin = %q, %v", sum, ok)
 	}
-	// A flag changing the version makes the file's checksum pins inapplicable.
+	// A flag naming the same version keeps the file's checksum pins in force...
+	p.Set(NodeVersion, "22.1.0", Flag)
+	if sum, ok := p.NodeChecksum("22.1.0", "node-v22.1.0-linux-x64.tar.xz"); !ok || sum != "abcdef" {
+		t.Errorf("checksum pin with --node-version of the same version = %q, %v", sum, ok)
+	}
+	// ...and one changing the version makes them inapplicable.
 	p.Set(NodeVersion, "22.2.0", Flag)
 	if _, ok := p.NodeChecksum("22.2.0", "node-v22.2.0-linux-x64.tar.xz"); ok {
 		t.Error("checksum pin of another version was applied")
+	}
+	// A pin from the environment always applies.
+	p2, _ := Load([]byte(embedded), file, false, []string{"NIZEPACK_NODE_SHA256_LINUX_X64_TAR_XZ=ff"})
+	if sum, ok := p2.NodeChecksum("30.0.0", "node-v30.0.0-linux-x64.tar.xz"); !ok || sum != "ff" {
+		t.Errorf("environment pin = %q, %v", sum, ok)
 	}
 }
 

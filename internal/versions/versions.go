@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -74,21 +73,35 @@ type Release struct {
 	checksumKeys []string
 }
 
-// FetchIndex reads <mirror>/index.json.
+// FetchIndex reads <mirror>/index.json, with fetch-node's credentials, retries and stall timeout.
 func FetchIndex(ctx context.Context, opts Options) ([]Entry, error) {
-	u := mirror(opts) + "/index.json"
-	body, status, err := get(ctx, opts, u)
+	f, err := fetcher(opts, "")
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", redact(u), err)
+		return nil, err
 	}
-	if status != http.StatusOK {
-		return nil, fmt.Errorf("reading %s: the mirror answered %d %s", redact(u), status, http.StatusText(status))
+	u := fetch.Redact(mirror(opts)) + "/index.json"
+	body, err := f.Get(ctx, "index.json")
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", u, err)
 	}
 	var entries []Entry
 	if err := json.Unmarshal(body, &entries); err != nil {
-		return nil, fmt.Errorf("reading %s: it is not a Node.js index.json (a list of releases): %w", redact(u), err)
+		return nil, fmt.Errorf("reading %s: it is not a Node.js index.json (a list of releases): %w", u, err)
 	}
 	return entries, nil
+}
+
+func fetcher(opts Options, version string) (*fetch.Fetcher, error) {
+	return fetch.New(fetch.Options{
+		Version:               version,
+		Mirror:                opts.Mirror,
+		Token:                 opts.Token,
+		CacheDir:              opts.CacheDir,
+		Keyring:               opts.Keyring,
+		InsecureSkipSignature: opts.InsecureSkipSignature,
+		HTTPClient:            opts.HTTPClient,
+		Report:                opts.Report,
+	})
 }
 
 // Newest returns the newest LTS release of Node major whose signed SHASUMS256.txt lists the
@@ -111,7 +124,7 @@ func Newest(ctx context.Context, opts Options, major int) (*Release, error) {
 		candidates = append(candidates, e)
 	}
 	if len(candidates) == 0 {
-		return nil, fmt.Errorf("%s/index.json lists no LTS release of Node %d: pick a major with an LTS line (--major N)", redact(mirror(opts)), major)
+		return nil, fmt.Errorf("%s/index.json lists no LTS release of Node %d: pick a major with an LTS line (--major N)", fetch.Redact(mirror(opts)), major)
 	}
 	// Newest first by version, whatever the index's order.
 	sort.SliceStable(candidates, func(i, j int) bool {
@@ -135,21 +148,12 @@ func Newest(ctx context.Context, opts Options, major int) (*Release, error) {
 		r.Checksums, r.checksumKeys = checksums(e.Version, sums)
 		return r, nil
 	}
-	return nil, fmt.Errorf("no LTS release of Node %d on %s has signed checksums for all six platforms (%d skipped)", major, redact(mirror(opts)), len(skipped))
+	return nil, fmt.Errorf("no LTS release of Node %d on %s has signed checksums for all six platforms (%d skipped)", major, fetch.Redact(mirror(opts)), len(skipped))
 }
 
 // verifiedSums returns the trusted sums of a version, or a reason to skip it.
 func verifiedSums(ctx context.Context, opts Options, version string) (fetch.Sums, string, error) {
-	f, err := fetch.New(fetch.Options{
-		Version:               version,
-		Mirror:                opts.Mirror,
-		Token:                 opts.Token,
-		CacheDir:              opts.CacheDir,
-		Keyring:               opts.Keyring,
-		InsecureSkipSignature: opts.InsecureSkipSignature,
-		HTTPClient:            opts.HTTPClient,
-		Report:                opts.Report,
-	})
+	f, err := fetcher(opts, version)
 	if err != nil {
 		return nil, "", err
 	}
@@ -163,8 +167,8 @@ func verifiedSums(ctx context.Context, opts Options, version string) (fetch.Sums
 		return nil, "its SHASUMS256.txt is not signed by a trusted key (" + sig.Err.Error() + ")", nil
 	}
 	// The index can list a release before its files exist.
-	u := mirror(opts) + "/v" + version + "/SHASUMS256.txt"
-	if _, status, perr := get(ctx, opts, u); perr == nil && status == http.StatusNotFound {
+	var nf *fetch.NotFoundError
+	if errors.As(err, &nf) {
 		return nil, "it is listed in index.json but not published (no SHASUMS256.txt)", nil
 	}
 	return nil, "", err
@@ -208,41 +212,4 @@ func mirror(opts Options) string {
 		m = fetch.DefaultMirror
 	}
 	return strings.TrimRight(m, "/")
-}
-
-const maxIndex = 64 << 20
-
-func get(ctx context.Context, opts Options, u string) ([]byte, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	if opts.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+opts.Token)
-	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		return nil, resp.StatusCode, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxIndex))
-	return body, resp.StatusCode, err
-}
-
-// redact drops user:password from a URL before it is shown.
-func redact(raw string) string {
-	if i := strings.Index(raw, "://"); i >= 0 {
-		if at := strings.Index(raw[i+3:], "@"); at >= 0 && !strings.Contains(raw[i+3:i+3+at], "/") {
-			return raw[:i+3] + raw[i+3+at+1:]
-		}
-	}
-	return raw
 }
