@@ -319,7 +319,10 @@ func (f *Fetcher) fetchUniversal(ctx context.Context, t target.Target) ([]Result
 	for _, s := range slices {
 		paths = append(paths, s.Path)
 	}
-	if err := writeFat(out, paths); err != nil {
+	wrote, err := atomicfile.WriteIfChanged(out, 0o755, func(w io.Writer) error {
+		return binfmt.WriteFatFiles(w, paths...)
+	})
+	if err != nil {
 		return slices, fmt.Errorf("%s: writing %s: %w", t.Name, out, err)
 	}
 	sum, err := fileSHA256(out)
@@ -331,7 +334,7 @@ func (f *Fetcher) fetchUniversal(ctx context.Context, t target.Target) ([]Result
 	for _, s := range slices {
 		fromCache = fromCache && s.FromCache
 	}
-	return append(slices, Result{Platform: t.Name, Triple: t.Triple, Path: out, SHA256: sum, Size: fi.Size(), FromCache: fromCache}), nil
+	return append(slices, Result{Platform: t.Name, Triple: t.Triple, Path: out, SHA256: sum, Size: fi.Size(), FromCache: fromCache, UpToDate: !wrote}), nil
 }
 
 // VerifiedSums returns the SHASUMS256.txt entries of the version that the trusted keys vouch
@@ -377,11 +380,4 @@ func isInstalled(dst, sum string) bool {
 	}
 	got, err := fileSHA256(dst)
 	return err == nil && got == sum
-}
-
-// writeFat writes the universal Mach-O made of the thin files at paths, atomically.
-func writeFat(out string, paths []string) error {
-	return atomicfile.Write(out, 0o755, func(w io.Writer) error {
-		return binfmt.WriteFatFiles(w, paths...)
-	})
 }

@@ -360,6 +360,21 @@ func TestUniversalMacOS(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// A second run rewrites none of the three.
+	before, _ := os.Stat(filepath.Join(e.out, "node-universal-apple-darwin"))
+	again, err := e.fetcher(t, nil).Fetch(context.Background(), mustTarget(t, "macos-universal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range again {
+		if !r.UpToDate {
+			t.Errorf("second run rewrote %s", r.Path)
+		}
+	}
+	after, _ := os.Stat(filepath.Join(e.out, "node-universal-apple-darwin"))
+	if !os.SameFile(before, after) {
+		t.Error("second run replaced the fat file")
+	}
 }
 
 func TestUnwritableOut(t *testing.T) {
@@ -485,4 +500,31 @@ func TestPrivateMirrorCredentials(t *testing.T) {
 	if _, err := e.fetcher(t, func(o *fetch.Options) { o.Mirror = u; o.CacheDir = t.TempDir() }).Fetch(context.Background(), mustTarget(t, "linux-x64")); err != nil {
 		t.Fatalf("with user:password in the URL: %v", err)
 	}
+}
+
+func TestOfflineInsecureUsesCachedSums(t *testing.T) {
+	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
+	tg := mustTarget(t, "linux-x64")
+	insecure := func(cache string, offline bool) func(*fetch.Options) {
+		return func(o *fetch.Options) {
+			o.InsecureSkipSignature, o.Keyring, o.CacheDir, o.Offline, o.OutDir = true, nil, cache, offline, t.TempDir()
+		}
+	}
+	t.Run("after a verified run", func(t *testing.T) {
+		if _, err := e.fetcher(t, nil).Fetch(context.Background(), tg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.fetcher(t, insecure(e.cache, true)).Fetch(context.Background(), tg); err != nil {
+			t.Fatalf("--offline --insecure-skip-signature: %v", err)
+		}
+	})
+	t.Run("after an insecure run", func(t *testing.T) {
+		cache := t.TempDir()
+		if _, err := e.fetcher(t, insecure(cache, false)).Fetch(context.Background(), tg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.fetcher(t, insecure(cache, true)).Fetch(context.Background(), tg); err != nil {
+			t.Fatalf("--offline --insecure-skip-signature: %v", err)
+		}
+	})
 }
