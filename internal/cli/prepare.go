@@ -39,6 +39,9 @@ type prepareOptions struct {
 	entry          string
 	packageDir     string
 	minify         bool
+	sourcemap      bool
+	force          bool
+	stallTimeout   time.Duration
 	json           bool
 }
 
@@ -78,6 +81,9 @@ $GITHUB_STEP_SUMMARY. A failure names the step; earlier steps' outputs stay as w
 	f.StringVar(&o.entry, "entry", "", "bundle-pglite: server entry (default: the app's, else nizepack's canonical server)")
 	f.StringVar(&o.packageDir, "package-dir", "", "bundle-pglite: folder whose node_modules the packages resolve from")
 	f.BoolVar(&o.minify, "minify", false, "bundle-pglite: minify the bundle")
+	f.BoolVar(&o.sourcemap, "sourcemap", false, "bundle-pglite: also write pglite-server.mjs.map")
+	f.BoolVar(&o.force, "force", false, "bundle-pglite: rebuild even when the output is up to date")
+	f.DurationVar(&o.stallTimeout, "stall-timeout", 30*time.Second, "fetch-node: retry a download attempt that receives nothing this long")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd
 }
@@ -130,7 +136,8 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	}
 	opts.Bundle.Entry, opts.Bundle.PackageDir = bundle.Locate(wd, o.entry, o.packageDir)
 	opts.Bundle.NodeMajor, _ = strconv.Atoi(strings.TrimPrefix(semver.Major("v"+version), "v"))
-	opts.Bundle.Minify = o.minify
+	opts.Bundle.Minify, opts.Bundle.Sourcemap, opts.Bundle.Force = o.minify, o.sourcemap, o.force
+	opts.Fetch.StallTimeout = o.stallTimeout
 	opts.Bundle.Reporter = rep
 
 	if !o.skipSidecars {
@@ -150,12 +157,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	sum, runErr := prepare.Run(cmd.Context(), opts)
 	if sum != nil {
 		if sum.Verify != nil {
-			for _, pr := range sum.Verify.Problems {
-				fmt.Fprintf(s.Err, "problem: %s\n", pr)
-				if s.getenv("GITHUB_ACTIONS") == "true" {
-					fmt.Fprintf(s.Err, "::error file=%s::%s\n", escapeAnnotation(pr.File), escapeAnnotation(pr.Problem+"; fix: "+pr.Fix))
-				}
-			}
+			printProblems(s, sum.Verify.Problems)
 		}
 		if err := reportPrepare(s, o.json, sum); err != nil {
 			return err
@@ -234,7 +236,8 @@ func stepTime(st prepare.StepResult) string {
 func stepNote(st prepare.StepResult) string {
 	switch {
 	case st.Error != "":
-		return "FAILED: " + st.Error
+		// One line: a step can fail for several reasons at once (errors.Join).
+		return "FAILED: " + strings.Join(strings.Fields(strings.ReplaceAll(st.Error, "\n", " ; ")), " ")
 	case st.Skipped != "":
 		return "skipped: " + st.Skipped
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/nize/nizepack/internal/tauri"
 )
 
 // Streams are the IO a command may use; tests inject their own.
@@ -77,7 +79,13 @@ func Main(ctx context.Context, s Streams, args []string) int {
 	msg := strings.TrimSpace(err.Error())
 	fmt.Fprintf(s.Err, "nizepack: %s\n", msg)
 	if s.getenv("GITHUB_ACTIONS") == "true" {
-		fmt.Fprintf(s.Err, "::error::%s\n", escapeAnnotation(msg))
+		var syntax *tauri.SyntaxError
+		if errors.As(err, &syntax) {
+			// Annotate the config file at the offending line, as the issue view shows it.
+			fmt.Fprintf(s.Err, "::error file=%s,line=%d,col=%d::%s\n", escapeProperty(syntax.Path), syntax.Line, syntax.Column, escapeAnnotation(msg))
+		} else {
+			fmt.Fprintf(s.Err, "::error::%s\n", escapeAnnotation(msg))
+		}
 	}
 	var usage *UsageError
 	if errors.As(err, &usage) || isCobraUsageError(err) {
@@ -100,6 +108,11 @@ func isCobraUsageError(err error) bool {
 // escapeAnnotation encodes a message for a GitHub Actions workflow command.
 func escapeAnnotation(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// escapeProperty encodes a workflow command property value (file=...).
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
 // globalOptions are the flags every command has.

@@ -49,12 +49,7 @@ fixes it and exits 1 if there is any. No PLATFORM means host.`,
 					return err
 				}
 			} else {
-				for _, pr := range r.Problems {
-					fmt.Fprintf(s.Err, "problem: %s\n", pr)
-					if s.getenv("GITHUB_ACTIONS") == "true" {
-						fmt.Fprintf(s.Err, "::error file=%s::%s\n", escapeAnnotation(pr.File), escapeAnnotation(pr.Problem+"; fix: "+pr.Fix))
-					}
-				}
+				printProblems(s, r.Problems)
 			}
 			if !r.OK() {
 				fmt.Fprintf(s.Err, "nizepack: verify %s: %d problem(s) in %d checked path(s)\n", t.Name, len(r.Problems), len(r.Checked))
@@ -69,4 +64,15 @@ fixes it and exits 1 if there is any. No PLATFORM means host.`,
 	cmd.Flags().StringVar(&config, "config", "", "Tauri config file (default: the one of the Tauri dir under the working directory)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	return cmd
+}
+
+// printProblems lists verify's problems on stderr, each also a GitHub Actions annotation on its
+// file when GITHUB_ACTIONS=true.
+func printProblems(s *Streams, problems []verify.Problem) {
+	for _, pr := range problems {
+		fmt.Fprintf(s.Err, "problem: %s\n", pr)
+		if s.getenv("GITHUB_ACTIONS") == "true" {
+			fmt.Fprintf(s.Err, "::error file=%s::%s\n", escapeProperty(pr.File), escapeAnnotation(pr.Problem+"; fix: "+pr.Fix))
+		}
+	}
 }

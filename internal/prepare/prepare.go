@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -154,7 +155,8 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			}
 			if !res.UpToDate {
 				for _, f := range res.Files {
-					r.Written = append(r.Written, filepath.Join(res.Out, f.Name))
+					// Named from the Out given, like the other steps' paths (res.Out is absolute).
+					r.Written = append(r.Written, filepath.Join(opts.Bundle.Out, f.Name))
 					r.Bytes += f.Size
 				}
 			}
@@ -170,6 +172,9 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			for _, d := range done {
 				if !d.UpToDate {
 					r.Written = append(r.Written, d.Path)
+					if fi, err := os.Stat(d.Path); err == nil {
+						r.Bytes += fi.Size()
+					}
 				}
 			}
 			return err
@@ -272,7 +277,8 @@ func smokeSkip(opts Options) string {
 func dropSidecarProblems(p *tauri.Project, t target.Target, problems []verify.Problem) ([]verify.Problem, error) {
 	entries, _, err := sidecars.Entries(p, t, nil)
 	if err != nil {
-		return nil, err
+		// A config that lists no sidecar besides node has none to leave out.
+		return problems, nil
 	}
 	var kept []verify.Problem
 	for _, pr := range problems {
