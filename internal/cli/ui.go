@@ -20,6 +20,7 @@ type terminalReporter struct {
 	tty    bool
 	github bool
 	quiet  bool
+	barOn  bool // one bar at a time: concurrent downloads (--all) would garble a TTY
 }
 
 func newReporter(s *Streams, g *globalOptions) *terminalReporter {
@@ -71,7 +72,13 @@ func (r *terminalReporter) Progress(label string, total int64) report.Bar {
 	if r.quiet || !r.tty {
 		return plainBar{}
 	}
-	return &ttyBar{bar: progressbar.NewOptions64(total,
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.barOn {
+		return plainBar{}
+	}
+	r.barOn = true
+	return &ttyBar{r: r, bar: progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(r.w),
 		progressbar.OptionSetDescription(label),
 		progressbar.OptionShowBytes(true),
@@ -87,8 +94,16 @@ func (plainBar) Write(p []byte) (int, error) { return len(p), nil }
 func (plainBar) Set(int64)                   {}
 func (plainBar) Finish()                     {}
 
-type ttyBar struct{ bar *progressbar.ProgressBar }
+type ttyBar struct {
+	r   *terminalReporter
+	bar *progressbar.ProgressBar
+}
 
 func (b *ttyBar) Write(p []byte) (int, error) { return b.bar.Write(p) }
 func (b *ttyBar) Set(n int64)                 { b.bar.Set64(n) }
-func (b *ttyBar) Finish()                     { b.bar.Finish() }
+func (b *ttyBar) Finish() {
+	b.bar.Finish()
+	b.r.mu.Lock()
+	b.r.barOn = false
+	b.r.mu.Unlock()
+}
