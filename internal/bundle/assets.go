@@ -2,10 +2,7 @@ package bundle
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
+	"github.com/nize/nizepack/internal/filehash"
 )
 
 // assetURL matches `new URL("<literal>", import.meta.url)` with any quote (a template literal
@@ -186,15 +184,9 @@ func messageAt(file string, data []byte, offset int, text string) api.Message {
 
 // hashFile returns a file's SHA-256 (hex) and size.
 func hashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
+	sum, size, err := filehash.SHA256(path)
 	if err != nil {
 		return "", 0, fmt.Errorf("reading %s: %w", path, err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("reading %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return sum, size, nil
 }

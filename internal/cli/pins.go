@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/nize/nizepack"
 	"github.com/nize/nizepack/internal/pins"
@@ -37,18 +38,50 @@ func nodeVersion(p *pins.Pins, flag string) (string, error) {
 	return p.NodeVersion()
 }
 
-// tauriSubdir returns <Tauri dir>/sub for the app under the working directory, or ./sub when
-// the tree has no Tauri config; several Tauri dirs need the named flag.
-func tauriSubdir(sub, flag string) (string, error) {
+// findTauriDir is the one Tauri dir under the working directory, found as the tauri CLI
+// finds it. Several are a usage error asking for flag; none is project.ErrNoTauriDir.
+func findTauriDir(flag, want string) (string, error) {
 	dir, err := project.FindTauriDir(".")
 	var multiple *project.MultipleError
 	switch {
-	case err == nil:
-		return filepath.Join(dir, sub), nil
-	case errors.Is(err, project.ErrNoTauriDir):
-		return sub, nil
+	case err == nil, errors.Is(err, project.ErrNoTauriDir):
+		return dir, err
 	case errors.As(err, &multiple):
-		return "", usageErrorf("%v: pass %s to choose where to write", err, flag)
+		return "", usageErrorf("%v: pass %s %s", err, flag, want)
 	}
 	return "", fmt.Errorf("finding the Tauri dir: %w", err)
+}
+
+// requireTauriDir is findTauriDir for commands that need an app: none found is an error
+// saying where to run.
+func requireTauriDir(command string) (string, error) {
+	dir, err := findTauriDir("--config", "with the tauri.conf.json to use")
+	if errors.Is(err, project.ErrNoTauriDir) {
+		return "", fmt.Errorf("%w under the working directory: run %s in the app repository or pass --config FILE", err, strings.TrimSpace("nizepack "+command))
+	}
+	return dir, err
+}
+
+// tauriSubdir returns <Tauri dir>/sub for the app under the working directory, or ./sub when
+// the tree has no Tauri config; several Tauri dirs need the named flag.
+func tauriSubdir(sub, flag string) (string, error) {
+	dir, err := findTauriDir(flag, "to choose where to write")
+	if errors.Is(err, project.ErrNoTauriDir) {
+		return sub, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, sub), nil
+}
+
+// resolveCargoTargetDir resolves --cargo-target-dir > $CARGO_TARGET_DIR > ./target, as cargo does.
+func resolveCargoTargetDir(s *Streams, flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := s.getenv("CARGO_TARGET_DIR"); env != "" {
+		return env
+	}
+	return "target"
 }

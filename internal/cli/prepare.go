@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"github.com/nize/nizepack/internal/bundle"
 	"github.com/nize/nizepack/internal/fetch"
 	"github.com/nize/nizepack/internal/prepare"
-	"github.com/nize/nizepack/internal/project"
 	"github.com/nize/nizepack/internal/sidecars"
 	"github.com/nize/nizepack/internal/smoke"
 	"github.com/nize/nizepack/internal/tauri"
@@ -126,7 +124,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 			return usageErrorf("--config %s: the file does not exist", o.config)
 		}
 		opts.TauriDir = filepath.Dir(o.config)
-	} else if opts.TauriDir, err = findTauriDir(); err != nil {
+	} else if opts.TauriDir, err = requireTauriDir("prepare"); err != nil {
 		return err
 	}
 
@@ -141,14 +139,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	opts.Bundle.Reporter = rep
 
 	if !o.skipSidecars {
-		ctd := o.cargoTargetDir
-		if ctd == "" {
-			ctd = s.getenv("CARGO_TARGET_DIR")
-		}
-		if ctd == "" {
-			ctd = "target"
-		}
-		opts.Sidecars = &sidecars.Options{CargoTargetDir: ctd, Profile: o.profile, Bins: o.bins, Reporter: rep}
+		opts.Sidecars = &sidecars.Options{CargoTargetDir: resolveCargoTargetDir(s, o.cargoTargetDir), Profile: o.profile, Bins: o.bins, Reporter: rep}
 	}
 	if o.smoke {
 		opts.Smoke = &smoke.Options{}
@@ -164,19 +155,6 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 		}
 	}
 	return runErr
-}
-
-// findTauriDir is the Tauri dir under the working directory; prepare needs exactly one.
-func findTauriDir() (string, error) {
-	dir, err := project.FindTauriDir(".")
-	var multiple *project.MultipleError
-	switch {
-	case errors.As(err, &multiple):
-		return "", usageErrorf("%v: pass --config with the tauri.conf.json to use", err)
-	case errors.Is(err, project.ErrNoTauriDir):
-		return "", fmt.Errorf("%w under the working directory: run nizepack prepare in the app repository or pass --config FILE", err)
-	}
-	return dir, err
 }
 
 // reportPrepare prints the summary (stdout), and under GitHub Actions appends the written paths

@@ -34,14 +34,8 @@ macos-universal installs both macOS slices and a fat Mach-O of the two. No PLATF
 			if err != nil {
 				return err
 			}
-			if cargoTargetDir == "" {
-				cargoTargetDir = s.getenv("CARGO_TARGET_DIR")
-			}
-			if cargoTargetDir == "" {
-				cargoTargetDir = "target"
-			}
 			done, err := sidecars.Run(sidecars.Options{
-				Project: p, Target: t, CargoTargetDir: cargoTargetDir, Profile: profile, Bins: bins,
+				Project: p, Target: t, CargoTargetDir: resolveCargoTargetDir(s, cargoTargetDir), Profile: profile, Bins: bins,
 				Reporter: newReporter(s, g),
 			})
 			if err != nil {

@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/nize/nizepack/internal/project"
 	"github.com/nize/nizepack/internal/tauri"
 )
 
@@ -26,15 +24,9 @@ func openTauri(config string) (*tauri.Project, error) {
 		}
 		return tauri.Open(config)
 	}
-	dir, err := project.FindTauriDir(".")
-	var multiple *project.MultipleError
-	switch {
-	case errors.As(err, &multiple):
-		return nil, usageErrorf("%v: pass --config with the tauri.conf.json to use", err)
-	case errors.Is(err, project.ErrNoTauriDir):
-		return nil, fmt.Errorf("%w under the working directory: run nizepack in the app repository or pass --config FILE", err)
-	case err != nil:
-		return nil, fmt.Errorf("finding the Tauri dir: %w", err)
+	dir, err := requireTauriDir("")
+	if err != nil {
+		return nil, err
 	}
 	return tauri.OpenDir(dir)
 }
@@ -88,7 +80,7 @@ change is needed, 0 when not.`,
 			}
 			if check {
 				if asJSON {
-					if err := writeJSON(s.Out, map[string]any{"check": true, "needs_rewrite": emptyIfNil(changed), "up_to_date": emptyIfNil(unchanged)}); err != nil {
+					if err := writeJSON(s.Out, map[string]any{"check": true, "needs_rewrite": nonNil(changed), "up_to_date": nonNil(unchanged)}); err != nil {
 						return err
 					}
 				} else {
@@ -111,7 +103,7 @@ change is needed, 0 when not.`,
 				rep.Infof("%s: already up to date", f)
 			}
 			if asJSON {
-				return writeJSON(s.Out, map[string]any{"check": false, "written": emptyIfNil(written), "up_to_date": emptyIfNil(unchanged)})
+				return writeJSON(s.Out, map[string]any{"check": false, "written": nonNil(written), "up_to_date": nonNil(unchanged)})
 			}
 			for _, f := range written {
 				fmt.Fprintln(s.Out, f)
@@ -130,11 +122,4 @@ change is needed, 0 when not.`,
 	}
 	f.StringSliceVar(&resources, "resource", defMoves, "resource move FROM=TO applied to bundle.resources (repeatable)")
 	return cmd
-}
-
-func emptyIfNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
