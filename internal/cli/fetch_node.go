@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/nize/nizepack/internal/fetch"
 	"github.com/nize/nizepack/internal/target"
@@ -15,15 +16,66 @@ import (
 
 func init() { commands = append(commands, newFetchNodeCmd) }
 
-type fetchNodeOptions struct {
+// fetchFlags are fetch-node's download flags, shared with prepare.
+type fetchFlags struct {
 	src          nodeSourceFlags
-	all          bool
 	nodeVersion  string
-	out          string
 	offline      bool
 	format       string
 	stallTimeout time.Duration
-	json         bool
+}
+
+func (ff *fetchFlags) register(f *pflag.FlagSet, prefix string) {
+	ff.src.register(f)
+	f.StringVar(&ff.nodeVersion, "node-version", "", "exact Node.js version (default: NODE_VERSION from versions.env)")
+	f.BoolVar(&ff.offline, "offline", false, prefix+"use only the download cache; fail naming what is missing")
+	f.StringVar(&ff.format, "format", "auto", prefix+"archive form: auto, xz or gz (macOS/Linux tarballs), zip or exe (Windows)")
+	f.DurationVar(&ff.stallTimeout, "stall-timeout", 30*time.Second, prefix+"retry a download attempt that receives nothing for this long")
+}
+
+// options resolves the pins, the Node version and the mirror into fetch options (no OutDir).
+func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, error) {
+	p, err := loadPins(s, g)
+	if err != nil {
+		return fetch.Options{}, err
+	}
+	version, err := nodeVersion(p, ff.nodeVersion)
+	if err != nil {
+		return fetch.Options{}, err
+	}
+	src, err := ff.src.resolve(s, p)
+	if err != nil {
+		return fetch.Options{}, err
+	}
+	opts := fetch.Options{
+		Version:               version,
+		Mirror:                src.mirror,
+		Token:                 src.token,
+		CacheDir:              src.cacheDir,
+		Keyring:               src.keyring,
+		InsecureSkipSignature: src.insecure,
+		Offline:               ff.offline,
+		StallTimeout:          ff.stallTimeout,
+		Pin:                   func(file string) (string, bool) { return p.NodeChecksum(version, file) },
+		Report:                newReporter(s, g),
+	}
+	switch ff.format {
+	case "auto":
+	case "xz", "gz":
+		opts.TarKind = fetch.Kind(ff.format)
+	case "zip", "exe":
+		opts.WinKind = fetch.Kind(ff.format)
+	default:
+		return opts, usageErrorf("--format %q: use auto, xz, gz, zip or exe", ff.format)
+	}
+	return opts, nil
+}
+
+type fetchNodeOptions struct {
+	fetchFlags
+	all  bool
+	out  string
+	json bool
 }
 
 func newFetchNodeCmd(s *Streams, g *globalOptions) *cobra.Command {
@@ -44,12 +96,8 @@ extracts only the node binary, checks its format and CPU, and installs it atomic
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.all, "all", false, "fetch every platform, concurrently")
-	f.StringVar(&o.nodeVersion, "node-version", "", "exact Node.js version (default: NODE_VERSION from versions.env)")
-	o.src.register(f)
+	o.fetchFlags.register(f, "")
 	f.StringVar(&o.out, "out", "", "output directory (default: the Tauri dir's binaries/, else ./binaries)")
-	f.BoolVar(&o.offline, "offline", false, "use only the cache; fail naming what is missing")
-	f.StringVar(&o.format, "format", "auto", "archive form: auto, xz or gz (macOS/Linux tarballs), zip or exe (Windows)")
-	f.DurationVar(&o.stallTimeout, "stall-timeout", 30*time.Second, "give up on a download attempt that receives nothing for this long")
 	f.BoolVar(&o.json, "json", false, "print one JSON document instead of paths")
 	return cmd
 }
@@ -59,33 +107,11 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 	if err != nil {
 		return err
 	}
-	p, err := loadPins(s, g)
+	opts, err := o.fetchFlags.options(s, g)
 	if err != nil {
 		return err
 	}
-	version, err := nodeVersion(p, o.nodeVersion)
-	if err != nil {
-		return err
-	}
-	src, err := o.src.resolve(s, p)
-	if err != nil {
-		return err
-	}
-	opts := fetch.Options{
-		Version:               version,
-		Mirror:                src.mirror,
-		Token:                 src.token,
-		CacheDir:              src.cacheDir,
-		Keyring:               src.keyring,
-		InsecureSkipSignature: src.insecure,
-		Offline:               o.offline,
-		StallTimeout:          o.stallTimeout,
-		Pin:                   func(file string) (string, bool) { return p.NodeChecksum(version, file) },
-		Report:                newReporter(s, g),
-	}
-	if err := setArchiveFormat(&opts, o.format); err != nil {
-		return err
-	}
+	version := opts.Version
 	if opts.OutDir = o.out; opts.OutDir == "" {
 		if opts.OutDir, err = tauriSubdir("binaries", "--out"); err != nil {
 			return err
@@ -120,20 +146,6 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 		}
 	}
 	return err
-}
-
-// setArchiveFormat applies a --format value to the fetch options.
-func setArchiveFormat(opts *fetch.Options, format string) error {
-	switch format {
-	case "auto":
-	case "xz", "gz":
-		opts.TarKind = fetch.Kind(format)
-	case "zip", "exe":
-		opts.WinKind = fetch.Kind(format)
-	default:
-		return usageErrorf("--format %q: use auto, xz, gz, zip or exe", format)
-	}
-	return nil
 }
 
 func fetchTargets(all bool, args []string) ([]target.Target, error) {

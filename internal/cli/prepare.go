@@ -14,7 +14,6 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/nize/nizepack/internal/bundle"
-	"github.com/nize/nizepack/internal/fetch"
 	"github.com/nize/nizepack/internal/prepare"
 	"github.com/nize/nizepack/internal/sidecars"
 	"github.com/nize/nizepack/internal/smoke"
@@ -24,10 +23,7 @@ import (
 func init() { commands = append(commands, newPrepareCmd) }
 
 type prepareOptions struct {
-	src            nodeSourceFlags
-	nodeVersion    string
-	offline        bool
-	format         string
+	fetchFlags
 	config         string
 	cargoTargetDir string
 	profile        string
@@ -39,7 +35,6 @@ type prepareOptions struct {
 	minify         bool
 	sourcemap      bool
 	force          bool
-	stallTimeout   time.Duration
 	json           bool
 }
 
@@ -66,10 +61,7 @@ $GITHUB_STEP_SUMMARY. A failure names the step; earlier steps' outputs stay as w
 		},
 	}
 	f := cmd.Flags()
-	o.src.register(f)
-	f.StringVar(&o.nodeVersion, "node-version", "", "exact Node.js version (default: NODE_VERSION from versions.env)")
-	f.BoolVar(&o.offline, "offline", false, "fetch-node: use only the download cache")
-	f.StringVar(&o.format, "format", "auto", "fetch-node archive form: auto, xz, gz, zip or exe")
+	o.fetchFlags.register(f, "fetch-node: ")
 	f.StringVar(&o.config, "config", "", "Tauri config file (default: the Tauri dir found under the working directory)")
 	f.StringVar(&o.cargoTargetDir, "cargo-target-dir", "", "sidecars: cargo's target dir (default: $CARGO_TARGET_DIR, else ./target)")
 	f.StringVar(&o.profile, "profile", "release", "sidecars: cargo profile")
@@ -81,7 +73,6 @@ $GITHUB_STEP_SUMMARY. A failure names the step; earlier steps' outputs stay as w
 	f.BoolVar(&o.minify, "minify", false, "bundle-pglite: minify the bundle")
 	f.BoolVar(&o.sourcemap, "sourcemap", false, "bundle-pglite: also write pglite-server.mjs.map")
 	f.BoolVar(&o.force, "force", false, "bundle-pglite: rebuild even when the output is up to date")
-	f.DurationVar(&o.stallTimeout, "stall-timeout", 30*time.Second, "fetch-node: retry a download attempt that receives nothing this long")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd
 }
@@ -91,33 +82,18 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if err != nil {
 		return err
 	}
-	p, err := loadPins(s, g)
+	fetchOpts, err := o.fetchFlags.options(s, g)
 	if err != nil {
 		return err
 	}
-	version, err := nodeVersion(p, o.nodeVersion)
-	if err != nil {
-		return err
-	}
-	src, err := o.src.resolve(s, p)
-	if err != nil {
-		return err
-	}
+	version := fetchOpts.Version
 	rep := newReporter(s, g)
 	opts := prepare.Options{
 		Target:     t,
 		ConfigPath: o.config,
 		Tauri:      tauri.Defaults(),
-		Fetch: fetch.Options{
-			Version: version, Mirror: src.mirror, Token: src.token, CacheDir: src.cacheDir,
-			Keyring: src.keyring, InsecureSkipSignature: src.insecure, Offline: o.offline,
-			Pin:    func(file string) (string, bool) { return p.NodeChecksum(version, file) },
-			Report: rep,
-		},
-		Report: rep,
-	}
-	if err := setArchiveFormat(&opts.Fetch, o.format); err != nil {
-		return err
+		Fetch:      fetchOpts,
+		Report:     rep,
 	}
 	if o.config != "" {
 		if _, err := os.Stat(o.config); err != nil {
@@ -135,7 +111,6 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	opts.Bundle.Entry, opts.Bundle.PackageDir = bundle.Locate(wd, o.entry, o.packageDir)
 	opts.Bundle.NodeMajor, _ = strconv.Atoi(strings.TrimPrefix(semver.Major("v"+version), "v"))
 	opts.Bundle.Minify, opts.Bundle.Sourcemap, opts.Bundle.Force = o.minify, o.sourcemap, o.force
-	opts.Fetch.StallTimeout = o.stallTimeout
 	opts.Bundle.Reporter = rep
 
 	if !o.skipSidecars {
