@@ -286,6 +286,10 @@ func (s *server) start(ctx context.Context, opts Options, dataDir string) (int, 
 	defer timer.Stop()
 	select {
 	case line, ok := <-lines:
+		if ok && !strings.HasSuffix(line, "\n") && len(line) > tailMax {
+			// Still running and still writing: a line this long is no port line.
+			return 0, fmt.Errorf("the server's first stdout line is over %d bytes, not {\"port\": N}", tailMax)
+		}
 		if !ok || !strings.HasSuffix(line, "\n") {
 			<-s.done
 			return 0, fmt.Errorf("the server ended (%s) without printing its {\"port\": N} line", exitText(s.err))
