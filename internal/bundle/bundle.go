@@ -31,6 +31,9 @@ import (
 var CanonicalServer []byte
 
 const (
+	// TauriOutDir is where the bundle goes by default, relative to the Tauri dir (the app's
+	// bundle.resources ships "resources/pglite/*").
+	TauriOutDir = "resources/pglite"
 	// ServerFile is the bundle's name in the output dir.
 	ServerFile = "pglite-server.mjs"
 	// ManifestFile lists what nizepack wrote into the output dir.

@@ -108,15 +108,8 @@ func upToDate(out, pkgDir string, s settings, m *manifest) (*Result, bool) {
 	if s.key() != m.Key {
 		return nil, false
 	}
-	for _, f := range m.Files {
-		p := filepath.Join(out, f.Name)
-		st, err := os.Lstat(p)
-		if err != nil || !st.Mode().IsRegular() || st.Size() != f.Size {
-			return nil, false
-		}
-		if sum, _, err := hashFile(p); err != nil || sum != f.SHA256 {
-			return nil, false
-		}
+	if _, problems := checkFiles(out, m.Files); len(problems) > 0 {
+		return nil, false
 	}
 	return &Result{Out: out, UpToDate: true, Entry: m.Entry, Target: m.Target, Packages: m.Packages, Files: m.Files}, true
 }
@@ -153,4 +146,46 @@ func copyFile(src, dst string) (string, error) {
 		return "", fmt.Errorf("writing %s: %w", dst, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// OutputProblem is a file of a bundle dir that does not match the manifest there.
+type OutputProblem struct {
+	Path string // the file (or the manifest itself)
+	What string // e.g. "is missing (listed in nizepack-manifest.json)"
+}
+
+// CheckOutput compares a bundle dir with the manifest bundle-pglite left in it: every file it
+// lists must be there, regular, of the listed size and SHA-256. It returns the paths it
+// checked and every problem; a missing or foreign manifest is one problem.
+func CheckOutput(dir string) (checked []string, problems []OutputProblem) {
+	mpath := filepath.Join(dir, ManifestFile)
+	checked = append(checked, mpath)
+	if _, err := os.Stat(mpath); err != nil {
+		return checked, []OutputProblem{{mpath, "is missing, so the PGlite bundle cannot be checked"}}
+	}
+	m := readManifest(dir)
+	if m == nil || len(m.Files) == 0 {
+		return checked, []OutputProblem{{mpath, "is not a manifest written by `nizepack bundle-pglite`"}}
+	}
+	more, problems := checkFiles(dir, m.Files)
+	return append(checked, more...), problems
+}
+
+func checkFiles(dir string, files []File) (checked []string, problems []OutputProblem) {
+	for _, f := range files {
+		p := filepath.Join(dir, f.Name)
+		checked = append(checked, p)
+		st, err := os.Lstat(p)
+		switch {
+		case err != nil || !st.Mode().IsRegular():
+			problems = append(problems, OutputProblem{p, "is missing (listed in " + ManifestFile + ")"})
+		case st.Size() != f.Size:
+			problems = append(problems, OutputProblem{p, fmt.Sprintf("is %d bytes, but %s says %d", st.Size(), ManifestFile, f.Size)})
+		default:
+			if sum, _, err := hashFile(p); err != nil || sum != f.SHA256 {
+				problems = append(problems, OutputProblem{p, "does not match the SHA-256 in " + ManifestFile})
+			}
+		}
+	}
+	return checked, problems
 }

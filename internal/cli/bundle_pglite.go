@@ -39,7 +39,7 @@ and is replaced as a whole; files nizepack did not write stay. Unchanged inputs:
 			var opts bundle.Options
 			opts.Entry, opts.PackageDir = bundle.Locate(wd, entry, packageDir)
 			if opts.Out = out; out == "" {
-				if opts.Out, err = tauriSubdir(filepath.Join("resources", "pglite"), "--out"); err != nil {
+				if opts.Out, err = tauriSubdir(filepath.FromSlash(bundle.TauriOutDir), "--out"); err != nil {
 					return err
 				}
 			}

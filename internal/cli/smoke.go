@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nize/nizepack/internal/bundle"
 	"github.com/nize/nizepack/internal/smoke"
 )
 
@@ -68,20 +69,20 @@ func runSmoke(cmd *cobra.Command, s *Streams, g *globalOptions, o *smokeOptions,
 		}
 		node = t.SidecarPath(filepath.Join(dir, "node"))
 	}
-	bundle := o.bundle
-	if bundle == "" {
-		if bundle, err = tauriSubdir(filepath.Join("resources", "pglite"), "--bundle"); err != nil {
+	server := o.bundle
+	if server == "" {
+		if server, err = tauriSubdir(filepath.FromSlash(bundle.TauriOutDir), "--bundle"); err != nil {
 			return err
 		}
 	}
-	if fi, err := os.Stat(bundle); err == nil && fi.IsDir() {
-		bundle = filepath.Join(bundle, "pglite-server.mjs")
+	if fi, err := os.Stat(server); err == nil && fi.IsDir() {
+		server = filepath.Join(server, bundle.ServerFile)
 	}
 	rep := newReporter(s, g)
 	end := rep.Group(fmt.Sprintf("smoke: %s", t.Name))
 	res, err := smoke.Run(cmd.Context(), smoke.Options{
 		Node:         node,
-		Server:       bundle,
+		Server:       server,
 		Database:     o.database,
 		StartTimeout: o.startTimeout,
 		Report:       rep,

@@ -109,7 +109,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		opts.Fetch.OutDir = filepath.Join(opts.TauriDir, "binaries")
 	}
 	if opts.Bundle.Out == "" {
-		opts.Bundle.Out = filepath.Join(opts.TauriDir, "resources", "pglite")
+		opts.Bundle.Out = filepath.Join(opts.TauriDir, filepath.FromSlash(bundle.TauriOutDir))
 	}
 
 	var project *tauri.Project

@@ -19,17 +19,9 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/nize/nizepack/internal/binfmt"
-	"github.com/nize/nizepack/internal/filehash"
+	"github.com/nize/nizepack/internal/bundle"
 	"github.com/nize/nizepack/internal/target"
 	"github.com/nize/nizepack/internal/tauri"
-)
-
-// PGliteDir is where bundle-pglite writes the PGlite server, relative to the Tauri dir, and
-// ManifestFile the manifest it leaves there (written by internal/bundle).
-const (
-	PGliteDir    = "resources/pglite"
-	ManifestFile = "nizepack-manifest.json"
-	manifestTool = "nizepack bundle-pglite"
 )
 
 // Options say what to verify.
@@ -180,7 +172,7 @@ func quote(s string) string { return `"` + s + `"` }
 func (v *verifier) resourceFix(pat string) string {
 	clean := strings.TrimPrefix(filepath.ToSlash(pat), "./")
 	switch {
-	case clean == PGliteDir || strings.HasPrefix(clean, PGliteDir+"/"):
+	case clean == bundle.TauriOutDir || strings.HasPrefix(clean, bundle.TauriOutDir+"/"):
 		return v.cmd("bundle-pglite")
 	case clean == "resources/pg" || strings.HasPrefix(clean, "resources/pg/"):
 		return v.cmd("tauri") + " (it moves the old resources/pg entries to resources/pglite), then " + v.cmd("bundle-pglite")
@@ -228,59 +220,20 @@ func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[{") }
 // manifest checks the PGlite bundle dir against nizepack-manifest.json (written by
 // `nizepack bundle-pglite`), when the config bundles that dir or the dir exists.
 func (v *verifier) manifest(resources any) {
-	dir := v.rel(PGliteDir)
+	dir := v.rel(bundle.TauriOutDir)
 	_, dirErr := os.Stat(dir)
 	if dirErr != nil && !mentionsPGlite(resources) {
 		return
 	}
-	mpath := filepath.Join(dir, ManifestFile)
-	v.r.Checked = append(v.r.Checked, mpath)
 	fix := v.cmd("bundle-pglite")
-	data, err := os.ReadFile(mpath)
-	if err != nil {
-		v.problem(mpath, "is missing, so the PGlite bundle cannot be checked", fix)
-		return
-	}
-	var m struct {
-		Tool  string `json:"tool"`
-		Files []struct {
-			Name   string `json:"name"`
-			Size   int64  `json:"size"`
-			SHA256 string `json:"sha256"`
-		} `json:"files"`
-	}
-	if err := json.Unmarshal(data, &m); err != nil || m.Tool != manifestTool || len(m.Files) == 0 {
-		v.problem(mpath, "is not a manifest written by `nizepack bundle-pglite`", fix)
-		return
-	}
-	for _, f := range m.Files {
-		if f.Name == "" || strings.ContainsAny(f.Name, `/\:`) || f.Name == "." || f.Name == ".." {
-			v.problem(mpath, fmt.Sprintf("lists an invalid file name %q", f.Name), fix)
-			continue
-		}
-		p := filepath.Join(dir, f.Name)
-		v.r.Checked = append(v.r.Checked, p)
-		st, err := os.Stat(p)
-		if err != nil || !st.Mode().IsRegular() {
-			v.problem(p, "is missing (listed in "+ManifestFile+")", fix)
-			continue
-		}
-		if st.Size() != f.Size {
-			v.problem(p, fmt.Sprintf("is %d bytes, but %s says %d", st.Size(), ManifestFile, f.Size), fix)
-			continue
-		}
-		if sum, err := hashFile(p); err != nil || sum != f.SHA256 {
-			v.problem(p, "does not match the SHA-256 in "+ManifestFile, fix)
-		}
+	checked, problems := bundle.CheckOutput(dir)
+	v.r.Checked = append(v.r.Checked, checked...)
+	for _, p := range problems {
+		v.problem(p.Path, p.What, fix)
 	}
 }
 
 func mentionsPGlite(resources any) bool {
 	b, _ := json.Marshal(resources)
-	return strings.Contains(string(b), PGliteDir)
-}
-
-func hashFile(p string) (string, error) {
-	sum, _, err := filehash.SHA256(p)
-	return sum, err
+	return strings.Contains(string(b), bundle.TauriOutDir)
 }
