@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -253,7 +254,7 @@ func TestPlanFixtureApp(t *testing.T) {
 		t.Fatalf("Apply = %v, %v", written, err)
 	}
 	st, _ := os.Stat(filepath.Join(dir, "tauri.conf.json"))
-	if st.Mode().Perm() != 0o640 {
+	if runtime.GOOS != "windows" && st.Mode().Perm() != 0o640 {
 		t.Errorf("mode = %v, want 0640 kept", st.Mode().Perm())
 	}
 	p, _ = OpenDir(dir)
