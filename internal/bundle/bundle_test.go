@@ -296,8 +296,8 @@ func TestLocate(t *testing.T) {
 		t.Errorf("app with entry: %q %q", entry, pkg)
 	}
 	writeTree(t, wd, map[string]string{"other/pkg/package.json": "{}", "other/pkg/src/s.mjs": ""})
-	if entry, pkg = Locate(wd, "other/pkg/src/s.mjs", ""); pkg != filepath.Join(wd, "other", "pkg") {
-		t.Errorf("--entry: package dir %q, want the entry's package", pkg)
+	if entry, pkg = Locate(wd, "other/pkg/src/s.mjs", ""); entry != filepath.Join(wd, "other", "pkg", "src", "s.mjs") || pkg != filepath.Join(wd, "other", "pkg") {
+		t.Errorf("--entry: %q %q, want the entry and its package", entry, pkg)
 	}
 	if _, pkg = Locate(wd, "other/pkg/src/s.mjs", "x"); pkg != filepath.Join(wd, "x") {
 		t.Errorf("--package-dir: %q", pkg)

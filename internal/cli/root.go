@@ -119,6 +119,7 @@ func escapeProperty(s string) string {
 type globalOptions struct {
 	versionsFile string
 	quiet        bool
+	reporter     *terminalReporter // made on first use, after flags are parsed
 }
 
 // NewRoot builds the command tree.

@@ -23,11 +23,17 @@ type terminalReporter struct {
 	barOn  bool // one bar at a time: concurrent downloads (--all) would garble a TTY
 }
 
+// newReporter returns the invocation's one reporter, so every step and library shares its lock
+// and its one-bar-at-a-time rule.
 func newReporter(s *Streams, g *globalOptions) *terminalReporter {
+	if g.reporter != nil {
+		return g.reporter
+	}
 	r := &terminalReporter{w: s.Err, quiet: g.quiet, github: s.getenv("GITHUB_ACTIONS") == "true"}
 	if f, ok := s.Err.(*os.File); ok && s.getenv("CI") == "" && !r.github {
 		r.tty = term.IsTerminal(int(f.Fd()))
 	}
+	g.reporter = r
 	return r
 }
 

@@ -40,3 +40,12 @@ func TestReporterPlainInCIAndQuiet(t *testing.T) {
 		t.Errorf("GitHub warning = %q", got)
 	}
 }
+
+func TestOneReporterPerInvocation(t *testing.T) {
+	var buf bytes.Buffer
+	s := &Streams{Err: &buf, Getenv: func(string) string { return "" }}
+	g := &globalOptions{}
+	if newReporter(s, g) != newReporter(s, g) {
+		t.Error("two reporters in one invocation: their bars and lines would not be serialized")
+	}
+}

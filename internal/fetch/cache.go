@@ -14,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/lockedfile"
 
 	"github.com/nize/nizepack/internal/atomicfile"
+	"github.com/nize/nizepack/internal/filehash"
 )
 
 // cache is content-addressed by the archive's SHA-256, the way cmd/go's module cache is:
@@ -77,7 +78,7 @@ func (c *cache) binary(ctx context.Context, archiveSum string, fill cacheFill) (
 
 	archive := filepath.Join(archDir, archiveSum)
 	fromCache := true
-	if got, err := fileSHA256(archive); err != nil || got != archiveSum {
+	if got, _, err := filehash.SHA256(archive); err != nil || got != archiveSum {
 		if fill.offline {
 			return cachedBinary{}, &OfflineError{What: fill.label + " (sha256 " + archiveSum + ")", CacheDir: filepath.Dir(c.root)}
 		}

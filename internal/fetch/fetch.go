@@ -209,7 +209,7 @@ func (f *Fetcher) fetchOne(ctx context.Context, t target.Target) (Result, error)
 	file, entry, kind := Artifact(f.opts.Version, t, f.opts.TarKind, f.opts.WinKind)
 	want, ok := sums[file]
 	if !ok {
-		return Result{}, fmt.Errorf("SHASUMS256.txt of Node v%s on %s does not list %s: the release is not (yet) published there for %s", f.opts.Version, redact(f.opts.Mirror), file, t.NodeDist)
+		return Result{}, fmt.Errorf("SHASUMS256.txt of Node v%s on %s does not list %s: the release is not (yet) published there for %s", f.opts.Version, Redact(f.opts.Mirror), file, t.NodeDist)
 	}
 	if f.opts.Pin != nil {
 		if pin, ok := f.opts.Pin(file); ok && pin != want {
@@ -232,11 +232,11 @@ func (f *Fetcher) fetchOne(ctx context.Context, t target.Target) (Result, error)
 		label:   file,
 		download: func(ctx context.Context, partial *hashedFile) error {
 			u := f.opts.Mirror + "/v" + f.opts.Version + "/" + file
-			f.rep.Infof("downloading %s", redact(u))
+			f.rep.Infof("downloading %s", Redact(u))
 			err := f.client.download(ctx, u, partial, file)
 			var nf *NotFoundError
 			if errors.As(err, &nf) {
-				return fmt.Errorf("Node v%s is not published on %s for %s (%s answered 404)", f.opts.Version, redact(f.opts.Mirror), t.NodeDist, nf.URL)
+				return fmt.Errorf("Node v%s is not published on %s for %s (%s answered 404)", f.opts.Version, Redact(f.opts.Mirror), t.NodeDist, nf.URL)
 			}
 			return err
 		},
@@ -325,7 +325,7 @@ func (f *Fetcher) fetchUniversal(ctx context.Context, t target.Target) ([]Result
 	if err != nil {
 		return slices, fmt.Errorf("%s: writing %s: %w", t.Name, out, err)
 	}
-	sum, err := fileSHA256(out)
+	sum, _, err := filehash.SHA256(out)
 	if err != nil {
 		return slices, err
 	}
@@ -367,17 +367,12 @@ func (f *Fetcher) loadSums(ctx context.Context) (Sums, error) {
 	return f.sums, f.sumsErr
 }
 
-func fileSHA256(path string) (string, error) {
-	sum, _, err := filehash.SHA256(path)
-	return sum, err
-}
-
 // isInstalled reports whether dst is an executable regular file with the given sum.
 func isInstalled(dst, sum string) bool {
 	fi, err := os.Lstat(dst)
 	if err != nil || !fi.Mode().IsRegular() || (fi.Mode().Perm()&0o111 == 0 && !isWindowsHost()) {
 		return false
 	}
-	got, err := fileSHA256(dst)
+	got, _, err := filehash.SHA256(dst)
 	return err == nil && got == sum
 }

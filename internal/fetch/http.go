@@ -57,8 +57,6 @@ func Redact(raw string) string {
 	return u.String()
 }
 
-func redact(raw string) string { return Redact(raw) }
-
 // MirrorError is a mirror URL that cannot be used; it never repeats the URL, which may hold
 // credentials.
 type MirrorError struct{ Reason string }
@@ -83,7 +81,7 @@ func SplitMirror(raw string) (base string, user *url.Userinfo, err error) {
 func (c *client) newRequest(ctx context.Context, rawURL string) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, permanent{fmt.Errorf("bad URL %s: %w", redact(rawURL), err)}
+		return nil, permanent{fmt.Errorf("bad URL %s: %w", Redact(rawURL), err)}
 	}
 	req.Header.Set("User-Agent", "nizepack")
 	switch {
@@ -154,13 +152,13 @@ func (c *client) download(ctx context.Context, rawURL string, f *hashedFile, lab
 			var start int64 = -1
 			fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-", &start)
 			if start != have {
-				return c.restart(f, &have, fmt.Errorf("%s sent a range starting at %d, not %d", redact(rawURL), start, have))
+				return c.restart(f, &have, fmt.Errorf("%s sent a range starting at %d, not %d", Redact(rawURL), start, have))
 			}
 			if attempt > 0 {
-				c.rep.Infof("resuming %s at byte %d", redact(rawURL), have)
+				c.rep.Infof("resuming %s at byte %d", Redact(rawURL), have)
 			}
 		case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0:
-			return c.restart(f, &have, fmt.Errorf("%s refused to resume", redact(rawURL)))
+			return c.restart(f, &have, fmt.Errorf("%s refused to resume", Redact(rawURL)))
 		case resp.StatusCode == http.StatusOK:
 			if have > 0 { // the server ignored the Range header: start over
 				if err := f.truncate(); err != nil {
@@ -184,10 +182,10 @@ func (c *client) download(ctx context.Context, rawURL string, f *hashedFile, lab
 		n, err := io.Copy(io.MultiWriter(f, bar), resp.Body)
 		have += n
 		if err != nil {
-			return fmt.Errorf("reading %s: %w", redact(rawURL), err)
+			return fmt.Errorf("reading %s: %w", Redact(rawURL), err)
 		}
 		if total >= 0 && have != total {
-			return fmt.Errorf("reading %s: got %d of %d bytes: %w", redact(rawURL), have, total, io.ErrUnexpectedEOF)
+			return fmt.Errorf("reading %s: got %d of %d bytes: %w", Redact(rawURL), have, total, io.ErrUnexpectedEOF)
 		}
 		return nil
 	})
@@ -245,9 +243,9 @@ func checkStatus(rawURL string, resp *http.Response, want int) error {
 		return nil
 	}
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
-		return &NotFoundError{URL: redact(rawURL)}
+		return &NotFoundError{URL: Redact(rawURL)}
 	}
-	return &statusError{URL: redact(rawURL), Status: resp.Status, Code: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+	return &statusError{URL: Redact(rawURL), Status: resp.Status, Code: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 }
 
 func retryAfter(v string) time.Duration {
@@ -302,7 +300,7 @@ func (c *client) withRetries(ctx context.Context, rawURL string, attempt func(ct
 		if errors.As(err, &se) && se.RetryAfter > 0 {
 			wait = min(se.RetryAfter, time.Minute)
 		}
-		c.rep.Infof("retrying %s in %s: %v", redact(rawURL), wait.Round(time.Millisecond), err)
+		c.rep.Infof("retrying %s in %s: %v", Redact(rawURL), wait.Round(time.Millisecond), err)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():

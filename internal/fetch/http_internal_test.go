@@ -35,7 +35,7 @@ func TestRetryable(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	if got := redact("https://user:s3cret@mirror.example/dist"); got != "https://mirror.example/dist" {
+	if got := Redact("https://user:s3cret@mirror.example/dist"); got != "https://mirror.example/dist" {
 		t.Errorf("redact = %q", got)
 	}
 }

@@ -19,7 +19,7 @@ func (f *Fetcher) signedSums(ctx context.Context) ([]byte, error) {
 	v := f.opts.Version
 	dir := filepath.Join(f.opts.CacheDir, "node", "sums", "v"+v)
 	base := f.opts.Mirror + "/v" + v + "/"
-	where := fmt.Sprintf("SHASUMS256.txt of Node v%s from %s", v, redact(f.opts.Mirror))
+	where := fmt.Sprintf("SHASUMS256.txt of Node v%s from %s", v, Redact(f.opts.Mirror))
 
 	if f.opts.InsecureSkipSignature {
 		f.rep.Warnf("--insecure-skip-signature: trusting %s without checking its signature", where)
@@ -67,7 +67,7 @@ func (f *Fetcher) signedSums(ctx context.Context) ([]byte, error) {
 	case err == nil:
 		text, err := verifyClearsigned(asc, f.keyring)
 		if err != nil {
-			return nil, &SignatureError{What: "SHASUMS256.txt.asc of Node v" + v + " from " + redact(f.opts.Mirror), Err: err}
+			return nil, &SignatureError{What: "SHASUMS256.txt.asc of Node v" + v + " from " + Redact(f.opts.Mirror), Err: err}
 		}
 		if err := storeSigned(dir, map[string][]byte{"SHASUMS256.txt.asc": asc}); err != nil {
 			return nil, err
@@ -101,7 +101,7 @@ func (f *Fetcher) signedSums(ctx context.Context) ([]byte, error) {
 func (f *Fetcher) notPublished(err error) error {
 	var nf *NotFoundError
 	if errors.As(err, &nf) {
-		return fmt.Errorf("Node v%s is not published on %s (%w)", f.opts.Version, redact(f.opts.Mirror), nf)
+		return fmt.Errorf("Node v%s is not published on %s (%w)", f.opts.Version, Redact(f.opts.Mirror), nf)
 	}
 	return err
 }

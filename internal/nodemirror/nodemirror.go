@@ -139,7 +139,7 @@ func Sign(vdir string, key *Key) error {
 		if err != nil || fi.IsDir() || strings.HasPrefix(fi.Name(), "SHASUMS256") {
 			return err
 		}
-		sum, err := fileSum(p)
+		sum, _, err := filehash.SHA256(p)
 		if err != nil {
 			return err
 		}
@@ -312,11 +312,6 @@ type Release struct {
 	Files    []string `json:"files"`
 	LTS      any      `json:"lts"` // codename string or false
 	Security bool     `json:"security"`
-}
-
-func fileSum(p string) (string, error) {
-	sum, _, err := filehash.SHA256(p)
-	return sum, err
 }
 
 func contains(list []string, s string) bool {

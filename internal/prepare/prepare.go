@@ -5,7 +5,6 @@ package prepare
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -295,10 +294,4 @@ func dropSidecarProblems(p *tauri.Project, t target.Target, problems []verify.Pr
 		}
 	}
 	return kept, nil
-}
-
-// IsVerifyFailure reports whether err is the verify step finding problems (already listed).
-func IsVerifyFailure(err error) bool {
-	var ve *VerifyError
-	return errors.As(err, &ve)
 }
