@@ -32,7 +32,7 @@ run_nizepack() {
 DIST="$APP/node_modules/@electric-sql"
 run_npx() {
 	rm -rf "$OUT/npx-out" && mkdir -p "$OUT/npx-out"
-	NODE_PATH="$APP/node_modules" npx --yes "esbuild@$ESBUILD_VERSION" internal/bundle/pglite-server.mjs \
+	NODE_PATH="$APP/node_modules" npx --yes "esbuild@$ESBUILD_VERSION" bundle/pglite-server.mjs \
 		--bundle --platform=node --format=esm "--target=node$NODE_MAJOR" \
 		--outfile="$OUT/npx-out/pglite-server.mjs" --log-level=error
 	cp "$DIST/pglite/dist/pglite.wasm" "$DIST/pglite/dist/pglite.data" "$DIST/pglite/dist/initdb.wasm" \

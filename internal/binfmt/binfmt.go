@@ -13,7 +13,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/target"
 )
 
 // Info describes an executable.

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/nize/nizepack/internal/fakebin"
-	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/target"
 )
 
 func TestIdentifyEachTarget(t *testing.T) {

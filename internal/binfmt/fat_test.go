@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/nize/nizepack/internal/fakebin"
-	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/target"
 )
 
 func fake(t *testing.T, goos, goarch, msg string) []byte {

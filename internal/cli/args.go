@@ -3,7 +3,7 @@ package cli
 import (
 	"errors"
 
-	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/target"
 )
 
 // parsePlatform turns a PLATFORM argument into a target; an unknown one is a usage error.

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/semver"
 
-	"github.com/nize/nizepack/internal/bundle"
+	"github.com/nize/nizepack/bundle"
 )
 
 func init() { commands = append(commands, newBundlePgliteCmd) }

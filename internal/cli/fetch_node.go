@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/nize/nizepack/internal/fetch"
-	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/fetch"
+	"github.com/nize/nizepack/target"
 )
 
 func init() { commands = append(commands, newFetchNodeCmd) }

@@ -6,7 +6,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/spf13/pflag"
 
-	"github.com/nize/nizepack/internal/fetch"
+	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/pins"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/target"
 )
 
 func init() { commands = append(commands, newPlatformsCmd) }

@@ -13,11 +13,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/semver"
 
-	"github.com/nize/nizepack/internal/bundle"
+	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/internal/prepare"
-	"github.com/nize/nizepack/internal/sidecars"
 	"github.com/nize/nizepack/internal/smoke"
-	"github.com/nize/nizepack/internal/tauri"
+	"github.com/nize/nizepack/sidecars"
+	"github.com/nize/nizepack/tauri"
 )
 
 func init() { commands = append(commands, newPrepareCmd) }

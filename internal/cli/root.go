@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nize/nizepack/internal/tauri"
+	"github.com/nize/nizepack/tauri"
 )
 
 // Streams are the IO a command may use; tests inject their own.

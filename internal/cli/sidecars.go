@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nize/nizepack/internal/sidecars"
+	"github.com/nize/nizepack/sidecars"
 )
 
 func init() { commands = append(commands, newSidecarsCmd) }

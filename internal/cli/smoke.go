@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nize/nizepack/internal/bundle"
+	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/internal/smoke"
 )
 

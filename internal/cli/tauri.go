@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nize/nizepack/internal/tauri"
+	"github.com/nize/nizepack/tauri"
 )
 
 func init() { commands = append(commands, newTauriCmd) }

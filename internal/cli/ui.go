@@ -9,7 +9,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/nize/nizepack/internal/report"
+	"github.com/nize/nizepack/report"
 )
 
 // terminalReporter turns library progress into stderr output: bars on a TTY, plain lines in CI,

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/semver"
 
-	"github.com/nize/nizepack/internal/fetch"
+	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/pins"
 	"github.com/nize/nizepack/internal/versions"
 )

@@ -27,7 +27,7 @@ import (
 
 	"github.com/nize/nizepack/internal/fakebin"
 	"github.com/nize/nizepack/internal/filehash"
-	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/target"
 )
 
 // Key is a signing key and its armored public half (what --keyring reads).

@@ -11,14 +11,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nize/nizepack/internal/bundle"
-	"github.com/nize/nizepack/internal/fetch"
-	"github.com/nize/nizepack/internal/report"
-	"github.com/nize/nizepack/internal/sidecars"
+	"github.com/nize/nizepack/bundle"
+	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/smoke"
-	"github.com/nize/nizepack/internal/target"
-	"github.com/nize/nizepack/internal/tauri"
 	"github.com/nize/nizepack/internal/verify"
+	"github.com/nize/nizepack/report"
+	"github.com/nize/nizepack/sidecars"
+	"github.com/nize/nizepack/target"
+	"github.com/nize/nizepack/tauri"
 )
 
 // Step names, in the order they run.

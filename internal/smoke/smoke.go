@@ -22,8 +22,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/nize/nizepack/internal/report"
-	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/report"
+	"github.com/nize/nizepack/target"
 )
 
 // Step names, in the order they run.

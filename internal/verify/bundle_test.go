@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nize/nizepack/internal/bundle"
+	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/internal/fakebin"
-	"github.com/nize/nizepack/internal/target"
-	"github.com/nize/nizepack/internal/tauri"
+	"github.com/nize/nizepack/target"
+	"github.com/nize/nizepack/tauri"
 )
 
 // verify reads the manifest that the real bundle-pglite code writes: a bundle made by
-// internal/bundle passes, and a changed asset is reported.
+// bundle passes, and a changed asset is reported.
 func TestManifestWrittenByBundle(t *testing.T) {
 	root := t.TempDir()
 	pkg := filepath.Join(root, "pkg")

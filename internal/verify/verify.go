@@ -18,10 +18,10 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/internal/binfmt"
-	"github.com/nize/nizepack/internal/bundle"
-	"github.com/nize/nizepack/internal/target"
-	"github.com/nize/nizepack/internal/tauri"
+	"github.com/nize/nizepack/target"
+	"github.com/nize/nizepack/tauri"
 )
 
 // Options say what to verify.

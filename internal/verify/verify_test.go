@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nize/nizepack/internal/target"
-	"github.com/nize/nizepack/internal/tauri"
+	"github.com/nize/nizepack/target"
+	"github.com/nize/nizepack/tauri"
 )
 
 func write(t *testing.T, p, s string) {

@@ -17,10 +17,10 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"golang.org/x/mod/semver"
 
-	"github.com/nize/nizepack/internal/fetch"
+	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/pins"
-	"github.com/nize/nizepack/internal/report"
-	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/report"
+	"github.com/nize/nizepack/target"
 )
 
 // Options say where releases come from and how they are trusted, as for fetch-node.

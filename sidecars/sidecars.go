@@ -15,9 +15,9 @@ import (
 
 	"github.com/nize/nizepack/internal/atomicfile"
 	"github.com/nize/nizepack/internal/binfmt"
-	"github.com/nize/nizepack/internal/report"
-	"github.com/nize/nizepack/internal/target"
-	"github.com/nize/nizepack/internal/tauri"
+	"github.com/nize/nizepack/report"
+	"github.com/nize/nizepack/target"
+	"github.com/nize/nizepack/tauri"
 )
 
 // NodeEntry is the base name of the externalBin entry that fetch-node, not cargo, provides.

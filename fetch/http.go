@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nize/nizepack/internal/report"
+	"github.com/nize/nizepack/report"
 )
 
 // NotFoundError is a 404/410 from the mirror: not retried.

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/fakebin"
-	"github.com/nize/nizepack/internal/fetch"
 	"github.com/nize/nizepack/internal/nodemirror"
-	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/target"
 )
 
 const version = "24.21.0"

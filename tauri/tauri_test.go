@@ -17,12 +17,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the want/ golden files")
 
-const configs = "../../testdata/tauri/configs"
+const configs = "../testdata/tauri/configs"
 
 // schema is the official Tauri v2 config schema, vendored from @tauri-apps/cli.
 func schema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	s, err := jsonschema.NewCompiler().Compile("../../testdata/tauri/config.schema.json")
+	s, err := jsonschema.NewCompiler().Compile("../testdata/tauri/config.schema.json")
 	if err != nil {
 		t.Fatalf("compiling the Tauri schema: %v", err)
 	}
@@ -223,7 +223,7 @@ func TestMergePatch(t *testing.T) {
 // resources is rewritten, the one that does not is left alone; every merged result validates.
 func TestPlanFixtureApp(t *testing.T) {
 	dir := t.TempDir()
-	src := "../../testdata/tauri/app/crates/app/nize_desktop"
+	src := "../testdata/tauri/app/crates/app/nize_desktop"
 	for _, n := range []string{"tauri.conf.json", "tauri.windows.conf.json", "tauri.linux.conf.json"} {
 		b, err := os.ReadFile(filepath.Join(src, n))
 		if err != nil {

@@ -22,7 +22,7 @@ import (
 
 	"github.com/evanw/esbuild/pkg/api"
 
-	"github.com/nize/nizepack/internal/report"
+	"github.com/nize/nizepack/report"
 )
 
 // CanonicalServer is nizepack's own pglite-server.mjs, bundled when the app has none.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/nize/nizepack/internal/binfmt"
 	"github.com/nize/nizepack/internal/fakebin"
-	"github.com/nize/nizepack/internal/target"
-	"github.com/nize/nizepack/internal/tauri"
+	"github.com/nize/nizepack/target"
+	"github.com/nize/nizepack/tauri"
 )
 
 const conf = `{"identifier": "x", "bundle": {"externalBin": ["binaries/nize_api_server", "binaries/node", "binaries/nize_terminator"]}}`

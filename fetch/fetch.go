@@ -22,8 +22,8 @@ import (
 	"github.com/nize/nizepack/internal/atomicfile"
 	"github.com/nize/nizepack/internal/binfmt"
 	"github.com/nize/nizepack/internal/filehash"
-	"github.com/nize/nizepack/internal/report"
-	"github.com/nize/nizepack/internal/target"
+	"github.com/nize/nizepack/report"
+	"github.com/nize/nizepack/target"
 )
 
 // Kind is an artifact form of a Node release.

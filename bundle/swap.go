@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/nize/nizepack/internal/report"
+	"github.com/nize/nizepack/report"
 )
 
 // swapIn makes the fully written dir tmp become out. Entries of out that nizepack did not write

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nize/nizepack/internal/report"
+	"github.com/nize/nizepack/report"
 )
 
 // writeTree creates files (slash paths → contents) under dir.
@@ -306,7 +306,7 @@ func TestLocate(t *testing.T) {
 
 // TestBundleFixture bundles the real PGlite packages of testdata/app (installed by `npm ci`).
 func TestBundleFixture(t *testing.T) {
-	app, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "app"))
+	app, _ := filepath.Abs(filepath.Join("..", "testdata", "app"))
 	if _, err := os.Stat(filepath.Join(app, "node_modules", "@electric-sql", "pglite-socket")); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("testdata/app is not installed in CI: %v", err)
