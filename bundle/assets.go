@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
+
 	"github.com/nize/nizepack/internal/filehash"
 )
 

@@ -25,25 +25,18 @@ import (
 	"github.com/nize/nizepack/report"
 )
 
-// CanonicalServer is nizepack's own pglite-server.mjs, bundled when the app has none.
+// canonicalServer is nizepack's own pglite-server.mjs, bundled when the app has none.
 //
 //go:embed pglite-server.mjs
-var CanonicalServer []byte
+var canonicalServer []byte
 
 const (
-	// TauriOutDir is where the bundle goes by default, relative to the Tauri dir (the app's
-	// bundle.resources ships "resources/pglite/*").
-	TauriOutDir = "resources/pglite"
 	// ServerFile is the bundle's name in the output dir.
 	ServerFile = "pglite-server.mjs"
 	// ManifestFile lists what nizepack wrote into the output dir.
 	ManifestFile = "nizepack-manifest.json"
-	// AppEntry is where an app keeps its own server entry, relative to the app root.
-	AppEntry = "packages/nize-desktop/scripts/pglite-server.mjs"
-	// AppPackageDir is the app's desktop package, where `npm ci` installs PGlite.
-	AppPackageDir = "packages/nize-desktop"
-	// LargeBundle is the size above which the .mjs earns a warning.
-	LargeBundle = 5 << 20
+	// largeBundle is the size above which the .mjs earns a warning.
+	largeBundle = 5 << 20
 
 	// formatVersion changes whenever nizepack would produce different output from the same
 	// inputs, so upgrading nizepack invalidates "up to date".
@@ -137,7 +130,7 @@ func Bundle(ctx context.Context, opts Options) (*Result, error) {
 		PackageDir: pkgDir,
 	}
 	if entry == "" {
-		s.EmbeddedSHA256 = sha256Hex(CanonicalServer)
+		s.EmbeddedSHA256 = sha256Hex(canonicalServer)
 	}
 
 	old := readManifest(out)
@@ -177,7 +170,7 @@ func Bundle(ctx context.Context, opts Options) (*Result, error) {
 		build.Sourcemap = api.SourceMapLinked
 	}
 	if entry == "" {
-		build.Stdin = &api.StdinOptions{Contents: string(CanonicalServer), ResolveDir: pkgDir, Sourcefile: embeddedEntryName, Loader: api.LoaderJS}
+		build.Stdin = &api.StdinOptions{Contents: string(canonicalServer), ResolveDir: pkgDir, Sourcefile: embeddedEntryName, Loader: api.LoaderJS}
 	} else {
 		build.EntryPoints = []string{entry}
 	}
@@ -225,8 +218,8 @@ func Bundle(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 		files = append(files, File{Name: name, Size: int64(len(f.Contents)), SHA256: sha256Hex(f.Contents)})
-		if name == ServerFile && len(f.Contents) > LargeBundle {
-			rep.Warnf("%s is %.1f MiB, over %d MiB: check that no large file was inlined into it", ServerFile, float64(len(f.Contents))/(1<<20), LargeBundle>>20)
+		if name == ServerFile && len(f.Contents) > largeBundle {
+			rep.Warnf("%s is %.1f MiB, over %d MiB: check that no large file was inlined into it", ServerFile, float64(len(f.Contents))/(1<<20), largeBundle>>20)
 		}
 	}
 	for _, a := range assets.list() {
@@ -446,39 +439,9 @@ func packageVersion(dir string) string {
 	return pj.Version
 }
 
-// Locate fills in the defaults a user of the app repo expects, relative to the working dir wd:
-// the entry is --entry, else the app's own AppEntry when it exists, else the embedded server
-// (returned as ""); the package dir is --package-dir, else the entry's package (the nearest
-// folder above it with a package.json), else AppPackageDir when it exists, else wd.
-func Locate(wd, entry, packageDir string) (entryPath, pkgDir string) {
-	abs := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(wd, p)
-	}
-	entryPath, pkgDir = abs(entry), abs(packageDir)
-	if entryPath == "" {
-		app := filepath.Join(wd, filepath.FromSlash(AppEntry))
-		if st, err := os.Stat(app); err == nil && st.Mode().IsRegular() {
-			entryPath = app
-		}
-	}
-	if pkgDir == "" && entryPath != "" {
-		pkgDir = packageDirOf(entryPath)
-	}
-	if pkgDir == "" {
-		pkgDir = wd
-		app := filepath.Join(wd, filepath.FromSlash(AppPackageDir))
-		if st, err := os.Stat(app); err == nil && st.IsDir() {
-			pkgDir = app
-		}
-	}
-	return entryPath, pkgDir
-}
-
-// packageDirOf is the nearest folder at or above the entry's folder holding a package.json.
-func packageDirOf(entry string) string {
+// EntryPackageDir is the entry's package: the nearest folder at or above the entry's folder
+// holding a package.json, or "" when there is none.
+func EntryPackageDir(entry string) string {
 	for dir := filepath.Dir(entry); ; {
 		if st, err := os.Stat(filepath.Join(dir, "package.json")); err == nil && st.Mode().IsRegular() {
 			return dir

@@ -281,29 +281,6 @@ func TestBundleErrors(t *testing.T) {
 	})
 }
 
-func TestLocate(t *testing.T) {
-	wd := t.TempDir()
-	entry, pkg := Locate(wd, "", "")
-	if entry != "" || pkg != wd {
-		t.Errorf("empty dir: entry %q pkg %q; want embedded entry and wd", entry, pkg)
-	}
-	writeTree(t, wd, map[string]string{"packages/nize-desktop/package.json": "{}"})
-	if entry, pkg = Locate(wd, "", ""); entry != "" || pkg != filepath.Join(wd, "packages", "nize-desktop") {
-		t.Errorf("app without entry: %q %q", entry, pkg)
-	}
-	writeTree(t, wd, map[string]string{AppEntry: "// app's own"})
-	if entry, pkg = Locate(wd, "", ""); entry != filepath.Join(wd, filepath.FromSlash(AppEntry)) || pkg != filepath.Join(wd, "packages", "nize-desktop") {
-		t.Errorf("app with entry: %q %q", entry, pkg)
-	}
-	writeTree(t, wd, map[string]string{"other/pkg/package.json": "{}", "other/pkg/src/s.mjs": ""})
-	if entry, pkg = Locate(wd, "other/pkg/src/s.mjs", ""); entry != filepath.Join(wd, "other", "pkg", "src", "s.mjs") || pkg != filepath.Join(wd, "other", "pkg") {
-		t.Errorf("--entry: %q %q, want the entry and its package", entry, pkg)
-	}
-	if _, pkg = Locate(wd, "other/pkg/src/s.mjs", "x"); pkg != filepath.Join(wd, "x") {
-		t.Errorf("--package-dir: %q", pkg)
-	}
-}
-
 // TestBundleFixture bundles the real PGlite packages of testdata/app (installed by `npm ci`).
 func TestBundleFixture(t *testing.T) {
 	app, _ := filepath.Abs(filepath.Join("..", "testdata", "app"))
@@ -370,9 +347,9 @@ func (r *recorder) Warnf(format string, args ...any) {
 	r.warnings = append(r.warnings, fmt.Sprintf(format, args...))
 }
 
-func TestBundleWarnsAboutALargeBundle(t *testing.T) {
+func TestBundleWarnsAboutAlargeBundle(t *testing.T) {
 	pkg := fakeApp(t)
-	big := strings.Repeat("x", LargeBundle+1024)
+	big := strings.Repeat("x", largeBundle+1024)
 	writeTree(t, pkg, map[string]string{"server.mjs": "console.log(" + strconv.Quote(big) + ");\n"})
 	rec := &recorder{}
 	o := bundleOpts(pkg, t.TempDir())

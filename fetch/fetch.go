@@ -42,6 +42,13 @@ const (
 // than a few MB/s.
 const DefaultTarKind = KindTarGz
 
+// BinaryBase is the sidecar name the node binary is installed under, before Tauri's
+// -<triple>[.exe] suffix.
+const BinaryBase = "node"
+
+// BinaryName is the file name the node binary for t is installed as: node-<triple>[.exe].
+func BinaryName(t target.Target) string { return t.SidecarPath(BinaryBase) }
+
 // DefaultMirror is the official Node.js distribution.
 const DefaultMirror = "https://nodejs.org/dist"
 
@@ -220,7 +227,7 @@ func (f *Fetcher) fetchOne(ctx context.Context, t target.Target) (Result, error)
 		return Result{}, errors.New("no output directory given")
 	}
 	c := &cache{root: filepath.Join(f.opts.CacheDir, "node")}
-	out := filepath.Join(f.opts.OutDir, t.SidecarPath("node"))
+	out := filepath.Join(f.opts.OutDir, BinaryName(t))
 	// Fast path: the installed file already holds the binary the cache recorded for this
 	// archive, so neither the cache entry nor the archive needs reading.
 	if rec, ok := c.recordedSum(want); ok && isInstalled(out, rec) {
@@ -314,7 +321,7 @@ func (f *Fetcher) fetchUniversal(ctx context.Context, t target.Target) ([]Result
 	if err != nil {
 		return slices, err
 	}
-	out := filepath.Join(f.opts.OutDir, t.SidecarPath("node"))
+	out := filepath.Join(f.opts.OutDir, BinaryName(t))
 	var paths []string
 	for _, s := range slices {
 		paths = append(paths, s.Path)

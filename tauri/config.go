@@ -37,8 +37,8 @@ func (f Format) String() string {
 	return "JSON"
 }
 
-// Platforms are the names Tauri uses for platform overlays (tauri.<platform>.conf.json).
-var Platforms = []string{"linux", "macos", "windows", "android", "ios"}
+// platforms are the names Tauri uses for platform overlays (tauri.<platform>.conf.json).
+var platforms = []string{"linux", "macos", "windows", "android", "ios"}
 
 // PlatformName maps a GOOS to Tauri's overlay name: darwin is "macos".
 func PlatformName(goos string) string {
@@ -51,7 +51,7 @@ func PlatformName(goos string) string {
 // File is one config file as read from disk.
 type File struct {
 	Path     string
-	Platform string // "" for the base config, else one of Platforms
+	Platform string // "" for the base config, else linux, macos, windows, android or ios
 	Format   Format
 	Data     []byte
 	Mode     fs.FileMode
@@ -61,7 +61,7 @@ type File struct {
 type Project struct {
 	Dir      string
 	Base     *File
-	Overlays []*File // in the order of Platforms
+	Overlays []*File // in the order linux, macos, windows, android, ios
 }
 
 // Overlay returns the overlay for a Tauri platform name, or nil.
@@ -105,7 +105,7 @@ func Open(path string) (*Project, error) {
 	if !standard {
 		return p, nil
 	}
-	for _, plat := range Platforms {
+	for _, plat := range platforms {
 		for _, name := range []string{"tauri." + plat + ".conf.json", "tauri." + plat + ".conf.json5", "Tauri." + plat + ".toml"} {
 			op := filepath.Join(p.Dir, name)
 			if _, err := os.Stat(op); err != nil {

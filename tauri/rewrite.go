@@ -48,20 +48,12 @@ func cleanPath(p string) string {
 	return strings.TrimSuffix(p, "/")
 }
 
-// Options say what the rewrite does; the zero value does nothing, Defaults is the PGlite migration.
+// Options say what the rewrite does; the zero value does nothing.
 type Options struct {
 	// ExternalBins are ensured in bundle.externalBin: appended when missing, existing entries kept.
 	ExternalBins []string
 	// Resources rename bundle.resources entries, in list form and in map form (key and target).
 	Resources []ResourceMove
-}
-
-// Defaults is the Nize PGlite migration: add binaries/node, move resources/pg to resources/pglite.
-func Defaults() Options {
-	return Options{
-		ExternalBins: []string{"binaries/node"},
-		Resources:    []ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
-	}
 }
 
 func (o Options) move(s string) (string, bool) {

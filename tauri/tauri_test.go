@@ -58,7 +58,7 @@ func TestRewriteGolden(t *testing.T) {
 	for _, name := range []string{"two-space.json", "four-space.json", "tab.json", "tab-crlf.json", "map-form.json", "compact-no-newline.json", "no-bundle.json", "empty-arrays.json", "tauri.conf.json5", "duplicates.json"} {
 		t.Run(name, func(t *testing.T) {
 			f := fileFor(t, name)
-			got, err := Rewrite(f, Defaults())
+			got, err := Rewrite(f, migration())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +74,7 @@ func TestRewriteGolden(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Errorf("rewrite differs from %s:\n%s", wantPath, Change{File: &File{Path: name, Data: want}, New: got}.Diff())
 			}
-			again, err := Rewrite(&File{Path: f.Path, Format: f.Format, Data: got}, Defaults())
+			again, err := Rewrite(&File{Path: f.Path, Format: f.Format, Data: got}, migration())
 			if err != nil || !bytes.Equal(again, got) {
 				t.Errorf("second run changed the file (err %v):\n%s", err, Change{File: &File{Path: name, Data: got}, New: again}.Diff())
 			}
@@ -108,7 +108,7 @@ func containsString(list []any, s string) bool {
 func TestRewriteIsSmallDiff(t *testing.T) {
 	for _, name := range []string{"two-space.json", "four-space.json", "tab.json", "tab-crlf.json"} {
 		f := fileFor(t, name)
-		got, err := Rewrite(f, Defaults())
+		got, err := Rewrite(f, migration())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,13 +144,13 @@ func TestRewriteRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		f := fileFor(t, c.name)
-		_, err := Rewrite(f, Defaults())
+		_, err := Rewrite(f, migration())
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want it to contain %q", c.name, err, c.want)
 		}
 	}
 	var se *SyntaxError
-	if _, err := Rewrite(fileFor(t, "malformed.json"), Defaults()); !errors.As(err, &se) || se.Line != 6 {
+	if _, err := Rewrite(fileFor(t, "malformed.json"), migration()); !errors.As(err, &se) || se.Line != 6 {
 		t.Errorf("malformed: %#v", err)
 	}
 }
@@ -158,7 +158,7 @@ func TestRewriteRefuses(t *testing.T) {
 // A JSON file with comments is not what Tauri reads: refused with a position.
 func TestStrictJSON(t *testing.T) {
 	f := &File{Path: "tauri.conf.json", Data: []byte("{\n  // hi\n  \"identifier\": \"x\"\n}\n")}
-	_, err := Rewrite(f, Defaults())
+	_, err := Rewrite(f, migration())
 	if err == nil || !strings.Contains(err.Error(), "tauri.conf.json:2:3: ") {
 		t.Errorf("err = %v", err)
 	}
@@ -238,7 +238,7 @@ func TestPlanFixtureApp(t *testing.T) {
 	if len(p.Overlays) != 2 || p.Overlays[0].Platform != "linux" || p.Overlays[1].Platform != "windows" {
 		t.Fatalf("overlays = %+v", p.Overlays)
 	}
-	changes, err := Plan(p, Defaults())
+	changes, err := Plan(p, migration())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestPlanFixtureApp(t *testing.T) {
 			t.Errorf("%s resources = %v", goos, res)
 		}
 	}
-	changes, _ = Plan(p, Defaults())
+	changes, _ = Plan(p, migration())
 	for _, c := range changes {
 		if c.Changed() {
 			t.Errorf("second plan changes %s", c.File.Path)
@@ -311,7 +311,7 @@ func TestRewriteLayouts(t *testing.T) {
 		{"duplicate map key after the move is dropped", "{\"bundle\": {\"externalBin\": [], \"resources\": {\n  \"resources/pglite/a\": \"a\",\n  \"resources/pg/a\": \"a\"\n}}}", "{\"bundle\": {\"externalBin\": [\"binaries/node\"], \"resources\": {\n  \"resources/pglite/a\": \"a\"\n}}}", JSON, ""},
 	}
 	for _, c := range cases {
-		got, err := Rewrite(&File{Path: "x", Format: c.format, Platform: c.platform, Data: []byte(c.in)}, Defaults())
+		got, err := Rewrite(&File{Path: "x", Format: c.format, Platform: c.platform, Data: []byte(c.in)}, migration())
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
@@ -319,5 +319,14 @@ func TestRewriteLayouts(t *testing.T) {
 		if string(got) != c.want {
 			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
 		}
+	}
+}
+
+// migration is the Nize PGlite migration (internal/nize.Migration, which this package cannot
+// import): the options the golden files were made with.
+func migration() Options {
+	return Options{
+		ExternalBins: []string{"binaries/node"},
+		Resources:    []ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/nize/nizepack/bundle"
+	"github.com/nize/nizepack/internal/nize"
 )
 
 func init() { commands = append(commands, newBundlePgliteCmd) }
@@ -25,7 +26,7 @@ func newBundlePgliteCmd(s *Streams, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bundle-pglite",
 		Short: "Bundle the PGlite server with esbuild and copy its runtime assets beside it",
-		Long: `Bundles the PGlite server entry (--entry, else the app's ` + bundle.AppEntry + `,
+		Long: `Bundles the PGlite server entry (--entry, else the app's ` + nize.AppEntry + `,
 else the canonical server embedded in nizepack) into <out>/` + bundle.ServerFile + ` with the esbuild Go API
 (ESM, platform node, engine = the pinned Node major), and copies every file its sources load with
 new URL("<relative>", import.meta.url) beside it. <out> defaults to the Tauri dir's resources/pglite/
@@ -37,9 +38,9 @@ and is replaced as a whole; files nizepack did not write stay. Unchanged inputs:
 				return err
 			}
 			var opts bundle.Options
-			opts.Entry, opts.PackageDir = bundle.Locate(wd, entry, packageDir)
+			opts.Entry, opts.PackageDir = nize.Locate(wd, entry, packageDir)
 			if opts.Out = out; out == "" {
-				if opts.Out, err = tauriSubdir(filepath.FromSlash(bundle.TauriOutDir), "--out"); err != nil {
+				if opts.Out, err = tauriSubdir(filepath.FromSlash(nize.BundleDir), "--out"); err != nil {
 					return err
 				}
 			}
@@ -72,8 +73,8 @@ and is replaced as a whole; files nizepack did not write stay. Unchanged inputs:
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&entry, "entry", "", "server entry file (default: "+bundle.AppEntry+" when present, else nizepack's canonical server)")
-	f.StringVar(&packageDir, "package-dir", "", "folder whose node_modules the packages resolve from (default: the entry's package, else "+bundle.AppPackageDir+" when present, else the working dir)")
+	f.StringVar(&entry, "entry", "", "server entry file (default: "+nize.AppEntry+" when present, else nizepack's canonical server)")
+	f.StringVar(&packageDir, "package-dir", "", "folder whose node_modules the packages resolve from (default: the entry's package, else "+nize.AppPackageDir+" when present, else the working dir)")
 	f.StringVar(&out, "out", "", "output dir (default: <Tauri dir>/resources/pglite, or ./resources/pglite when the tree has no Tauri config)")
 	f.BoolVar(&minify, "minify", false, "minify the bundle")
 	f.BoolVar(&sourcemap, "sourcemap", false, "also write "+bundle.ServerFile+".map")

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/nize/nizepack/fetch"
+	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/target"
 )
 
@@ -113,7 +114,7 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 	}
 	version := opts.Version
 	if opts.OutDir = o.out; opts.OutDir == "" {
-		if opts.OutDir, err = tauriSubdir("binaries", "--out"); err != nil {
+		if opts.OutDir, err = tauriSubdir(nize.BinariesDir, "--out"); err != nil {
 			return err
 		}
 	}

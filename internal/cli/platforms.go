@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/target"
 )
 
@@ -32,7 +33,7 @@ func newPlatformsCmd(s *Streams, _ *globalOptions) *cobra.Command {
 				}
 				var rows []row
 				for _, t := range all {
-					rows = append(rows, row{t.Name, append([]string{}, t.Aliases...), t.Triple, t.NodeDist, t.SidecarPath("node"), t.Slices})
+					rows = append(rows, row{t.Name, append([]string{}, t.Aliases...), t.Triple, t.NodeDist, fetch.BinaryName(t), t.Slices})
 				}
 				return writeJSON(s.Out, rows)
 			}
@@ -43,7 +44,7 @@ func newPlatformsCmd(s *Streams, _ *globalOptions) *cobra.Command {
 				if t.Universal() {
 					dist = "(" + strings.Join(t.Slices, " + ") + ")"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, strings.Join(t.Aliases, ","), t.Triple, dist, t.SidecarPath("node"))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, strings.Join(t.Aliases, ","), t.Triple, dist, fetch.BinaryName(t))
 			}
 			return tw.Flush()
 		},

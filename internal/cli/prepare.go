@@ -13,11 +13,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/semver"
 
-	"github.com/nize/nizepack/bundle"
+	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/internal/prepare"
 	"github.com/nize/nizepack/internal/smoke"
 	"github.com/nize/nizepack/sidecars"
-	"github.com/nize/nizepack/tauri"
 )
 
 func init() { commands = append(commands, newPrepareCmd) }
@@ -91,7 +90,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	opts := prepare.Options{
 		Target:     t,
 		ConfigPath: o.config,
-		Tauri:      tauri.Defaults(),
+		Tauri:      nize.Migration(),
 		Fetch:      fetchOpts,
 		Report:     rep,
 	}
@@ -108,7 +107,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if err != nil {
 		return err
 	}
-	opts.Bundle.Entry, opts.Bundle.PackageDir = bundle.Locate(wd, o.entry, o.packageDir)
+	opts.Bundle.Entry, opts.Bundle.PackageDir = nize.Locate(wd, o.entry, o.packageDir)
 	opts.Bundle.NodeMajor, _ = strconv.Atoi(strings.TrimPrefix(semver.Major("v"+version), "v"))
 	opts.Bundle.Minify, opts.Bundle.Sourcemap, opts.Bundle.Force = o.minify, o.sourcemap, o.force
 	opts.Bundle.Reporter = rep

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nize/nizepack/bundle"
+	"github.com/nize/nizepack/fetch"
+	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/internal/smoke"
 )
 
@@ -63,15 +65,15 @@ func runSmoke(cmd *cobra.Command, s *Streams, g *globalOptions, o *smokeOptions,
 	}
 	node := o.node
 	if node == "" {
-		dir, err := tauriSubdir("binaries", "--node")
+		dir, err := tauriSubdir(nize.BinariesDir, "--node")
 		if err != nil {
 			return err
 		}
-		node = t.SidecarPath(filepath.Join(dir, "node"))
+		node = filepath.Join(dir, fetch.BinaryName(t))
 	}
 	server := o.bundle
 	if server == "" {
-		if server, err = tauriSubdir(filepath.FromSlash(bundle.TauriOutDir), "--bundle"); err != nil {
+		if server, err = tauriSubdir(filepath.FromSlash(nize.BundleDir), "--bundle"); err != nil {
 			return err
 		}
 	}

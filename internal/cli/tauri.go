@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/tauri"
 )
 
@@ -39,7 +40,7 @@ func newTauriCmd(s *Streams, g *globalOptions) *cobra.Command {
 		bins      []string
 		resources []string
 	)
-	def := tauri.Defaults()
+	def := nize.Migration()
 	cmd := &cobra.Command{
 		Use:   "tauri",
 		Short: "Rewrite bundle.externalBin and bundle.resources of the Tauri config (and its platform overlays) in place",

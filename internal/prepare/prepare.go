@@ -13,6 +13,7 @@ import (
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/fetch"
+	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/internal/smoke"
 	"github.com/nize/nizepack/internal/verify"
 	"github.com/nize/nizepack/report"
@@ -105,10 +106,10 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	defer func() { sum.Total = time.Since(start) }()
 
 	if opts.Fetch.OutDir == "" {
-		opts.Fetch.OutDir = filepath.Join(opts.TauriDir, "binaries")
+		opts.Fetch.OutDir = filepath.Join(opts.TauriDir, nize.BinariesDir)
 	}
 	if opts.Bundle.Out == "" {
-		opts.Bundle.Out = filepath.Join(opts.TauriDir, filepath.FromSlash(bundle.TauriOutDir))
+		opts.Bundle.Out = filepath.Join(opts.TauriDir, filepath.FromSlash(nize.BundleDir))
 	}
 
 	var project *tauri.Project
@@ -198,7 +199,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}},
 		{StepSmoke, smokeSkip(opts), func(r *StepResult) error {
 			so := *opts.Smoke
-			so.Node = filepath.Join(opts.Fetch.OutDir, t.SidecarPath("node"))
+			so.Node = filepath.Join(opts.Fetch.OutDir, fetch.BinaryName(t))
 			so.Server = filepath.Join(opts.Bundle.Out, bundle.ServerFile)
 			if so.Report == nil {
 				so.Report = opts.Report

@@ -19,7 +19,9 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/nize/nizepack/bundle"
+	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/binfmt"
+	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/target"
 	"github.com/nize/nizepack/tauri"
 )
@@ -107,7 +109,7 @@ func (v *verifier) externalBins(raw any) {
 			continue
 		}
 		fix := v.cmd("sidecars " + t.Name)
-		if path.Base(filepath.ToSlash(entry)) == "node" {
+		if path.Base(filepath.ToSlash(entry)) == fetch.BinaryBase {
 			fix = v.cmd("fetch-node " + t.Name)
 		}
 		for _, tt := range targets {
@@ -172,7 +174,7 @@ func quote(s string) string { return `"` + s + `"` }
 func (v *verifier) resourceFix(pat string) string {
 	clean := strings.TrimPrefix(filepath.ToSlash(pat), "./")
 	switch {
-	case clean == bundle.TauriOutDir || strings.HasPrefix(clean, bundle.TauriOutDir+"/"):
+	case clean == nize.BundleDir || strings.HasPrefix(clean, nize.BundleDir+"/"):
 		return v.cmd("bundle-pglite")
 	case clean == "resources/pg" || strings.HasPrefix(clean, "resources/pg/"):
 		return v.cmd("tauri") + " (it moves the old resources/pg entries to resources/pglite), then " + v.cmd("bundle-pglite")
@@ -220,7 +222,7 @@ func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[{") }
 // manifest checks the PGlite bundle dir against nizepack-manifest.json (written by
 // `nizepack bundle-pglite`), when the config bundles that dir or the dir exists.
 func (v *verifier) manifest(resources any) {
-	dir := v.rel(bundle.TauriOutDir)
+	dir := v.rel(nize.BundleDir)
 	_, dirErr := os.Stat(dir)
 	if dirErr != nil && !mentionsPGlite(resources) {
 		return
@@ -235,5 +237,5 @@ func (v *verifier) manifest(resources any) {
 
 func mentionsPGlite(resources any) bool {
 	b, _ := json.Marshal(resources)
-	return strings.Contains(string(b), bundle.TauriOutDir)
+	return strings.Contains(string(b), nize.BundleDir)
 }

@@ -1,0 +1,74 @@
+// Package nize is the Nize Desktop app's layout and migration policy: where the app keeps its
+// server entry, its packages, its sidecars and its bundle, and what the PGlite migration changes
+// in its Tauri config. The public packages (fetch, bundle, sidecars, tauri) take all of these as
+// plain options; only the CLI and the orchestration under internal/ apply this policy.
+package nize
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/nize/nizepack/bundle"
+	"github.com/nize/nizepack/fetch"
+	"github.com/nize/nizepack/target"
+	"github.com/nize/nizepack/tauri"
+)
+
+const (
+	// BinariesDir holds the sidecars, relative to the Tauri dir.
+	BinariesDir = "binaries"
+	// NodeEntry is the bundle.externalBin entry that fetch-node, not cargo, provides.
+	NodeEntry = BinariesDir + "/" + fetch.BinaryBase
+	// BundleDir is where the PGlite bundle goes, relative to the Tauri dir (the app's
+	// bundle.resources ships "resources/pglite/*").
+	BundleDir = "resources/pglite"
+	// AppEntry is where the app keeps its own server entry, relative to the app root.
+	AppEntry = "packages/nize-desktop/scripts/pglite-server.mjs"
+	// AppPackageDir is the app's desktop package, where `npm ci` installs PGlite.
+	AppPackageDir = "packages/nize-desktop"
+)
+
+// Migration is the PGlite migration of the Tauri config: add binaries/node to externalBin and
+// move resources/pg to resources/pglite.
+func Migration() tauri.Options {
+	return tauri.Options{
+		ExternalBins: []string{NodeEntry},
+		Resources:    []tauri.ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
+	}
+}
+
+// NodeSidecar is the node binary fetch-node installs for t in the Tauri dir.
+func NodeSidecar(tauriDir string, t target.Target) string {
+	return filepath.Join(tauriDir, BinariesDir, fetch.BinaryName(t))
+}
+
+// Locate fills in the defaults a user of the app repo expects, relative to the working dir wd:
+// the entry is the given one, else the app's own AppEntry when it exists, else the embedded
+// server (returned as ""); the package dir is the given one, else the entry's package (the
+// nearest folder above it with a package.json), else AppPackageDir when it exists, else wd.
+func Locate(wd, entry, packageDir string) (entryPath, pkgDir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(wd, p)
+	}
+	entryPath, pkgDir = abs(entry), abs(packageDir)
+	if entryPath == "" {
+		app := filepath.Join(wd, filepath.FromSlash(AppEntry))
+		if st, err := os.Stat(app); err == nil && st.Mode().IsRegular() {
+			entryPath = app
+		}
+	}
+	if pkgDir == "" && entryPath != "" {
+		pkgDir = bundle.EntryPackageDir(entryPath)
+	}
+	if pkgDir == "" {
+		pkgDir = wd
+		app := filepath.Join(wd, filepath.FromSlash(AppPackageDir))
+		if st, err := os.Stat(app); err == nil && st.IsDir() {
+			pkgDir = app
+		}
+	}
+	return entryPath, pkgDir
+}
