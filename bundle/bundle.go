@@ -91,8 +91,8 @@ func (e *MissingPackageError) Error() string {
 	return fmt.Sprintf("cannot resolve %s from %s: run `npm ci` in %s", e.Package, e.Dir, e.Dir)
 }
 
-// Bundle builds the server into opts.Out, or reports it up to date.
-func Bundle(ctx context.Context, opts Options) (*Result, error) {
+// Build builds the server into opts.Out, or reports it up to date.
+func Build(ctx context.Context, opts Options) (*Result, error) {
 	rep := report.Or(opts.Reporter)
 	if opts.Out == "" || opts.PackageDir == "" {
 		return nil, errors.New("bundle: Out and PackageDir are required")

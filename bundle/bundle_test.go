@@ -67,7 +67,7 @@ func readManifestT(t *testing.T, out string) *manifest {
 func TestBundleDiscoversAndRewritesAssets(t *testing.T) {
 	pkg := fakeApp(t)
 	out := filepath.Join(t.TempDir(), "resources", "pglite")
-	res, err := Bundle(context.Background(), bundleOpts(pkg, out))
+	res, err := Build(context.Background(), bundleOpts(pkg, out))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestBundleDiscoversAndRewritesAssets(t *testing.T) {
 func TestBundleUpToDateRewritesNothing(t *testing.T) {
 	pkg := fakeApp(t)
 	out := t.TempDir()
-	if _, err := Bundle(context.Background(), bundleOpts(pkg, out)); err != nil {
+	if _, err := Build(context.Background(), bundleOpts(pkg, out)); err != nil {
 		t.Fatal(err)
 	}
 	// Age every output file; an up-to-date run must leave the times alone.
@@ -132,7 +132,7 @@ func TestBundleUpToDateRewritesNothing(t *testing.T) {
 	for _, e := range entries {
 		os.Chtimes(filepath.Join(out, e.Name()), old, old)
 	}
-	res, err := Bundle(context.Background(), bundleOpts(pkg, out))
+	res, err := Build(context.Background(), bundleOpts(pkg, out))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestBundleUpToDateRewritesNothing(t *testing.T) {
 	// A changed asset, a damaged output, a changed option or --force each rebuild.
 	rebuilt := func(why string, o Options) {
 		t.Helper()
-		res, err := Bundle(context.Background(), o)
+		res, err := Build(context.Background(), o)
 		if err != nil {
 			t.Fatalf("%s: %v", why, err)
 		}
@@ -185,7 +185,7 @@ func TestBundleKeepsForeignFilesAndDropsStaleOnes(t *testing.T) {
 	}
 	o := bundleOpts(pkg, out)
 	o.Sourcemap = true
-	if _, err := Bundle(context.Background(), o); err != nil {
+	if _, err := Build(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(out, ServerFile+".map")); err != nil {
@@ -196,7 +196,7 @@ func TestBundleKeepsForeignFilesAndDropsStaleOnes(t *testing.T) {
 	}
 	// Without --sourcemap the map is no longer produced: it goes; the user's files stay.
 	o.Sourcemap = false
-	if _, err := Bundle(context.Background(), o); err != nil {
+	if _, err := Build(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(out, ServerFile+".map")); !os.IsNotExist(err) {
@@ -221,7 +221,7 @@ func TestBundleErrors(t *testing.T) {
 	t.Run("missing package", func(t *testing.T) {
 		pkg := t.TempDir()
 		out := filepath.Join(t.TempDir(), "out")
-		_, err := Bundle(ctx, Options{PackageDir: pkg, Out: out, NodeMajor: 24})
+		_, err := Build(ctx, Options{PackageDir: pkg, Out: out, NodeMajor: 24})
 		var missing *MissingPackageError
 		if !errors.As(err, &missing) {
 			t.Fatalf("err = %v, want a MissingPackageError", err)
@@ -248,12 +248,12 @@ func TestBundleErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pkg := fakeApp(t)
 			out := t.TempDir()
-			if _, err := Bundle(ctx, bundleOpts(pkg, out)); err != nil {
+			if _, err := Build(ctx, bundleOpts(pkg, out)); err != nil {
 				t.Fatal(err)
 			}
 			before := readManifestT(t, out)
 			writeTree(t, pkg, tc.files)
-			_, err := Bundle(ctx, bundleOpts(pkg, out))
+			_, err := Build(ctx, bundleOpts(pkg, out))
 			if err == nil || !regexp.MustCompile(tc.want).MatchString(err.Error()) {
 				t.Fatalf("err = %v, want match for %s", err, tc.want)
 			}
@@ -275,7 +275,7 @@ func TestBundleErrors(t *testing.T) {
 			"node_modules/@x/db/dist/sub/more.js":     "export const more = new URL('./engine.wasm', import.meta.url);\n",
 			"node_modules/@x/db/dist/sub/engine.wasm": "WASM",
 		})
-		if _, err := Bundle(ctx, bundleOpts(pkg, t.TempDir())); err != nil {
+		if _, err := Build(ctx, bundleOpts(pkg, t.TempDir())); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -291,7 +291,7 @@ func TestBundleFixture(t *testing.T) {
 		t.Skip("testdata/app has no node_modules: run `npm ci` in testdata/app")
 	}
 	out := t.TempDir()
-	res, err := Bundle(context.Background(), Options{PackageDir: app, Out: out, NodeMajor: 24})
+	res, err := Build(context.Background(), Options{PackageDir: app, Out: out, NodeMajor: 24})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ func TestBundleWarnsAboutAlargeBundle(t *testing.T) {
 	rec := &recorder{}
 	o := bundleOpts(pkg, t.TempDir())
 	o.Reporter = rec
-	if _, err := Bundle(context.Background(), o); err != nil {
+	if _, err := Build(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.warnings) != 1 || !strings.Contains(rec.warnings[0], "pglite-server.mjs is 5.0 MiB, over 5 MiB") {
@@ -363,7 +363,7 @@ func TestBundleWarnsAboutAlargeBundle(t *testing.T) {
 	// A normal bundle warns about nothing.
 	writeTree(t, pkg, map[string]string{"server.mjs": "console.log(1);\n"})
 	rec.warnings = nil
-	if _, err := Bundle(context.Background(), o); err != nil {
+	if _, err := Build(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.warnings) != 0 {

@@ -5,6 +5,7 @@
 package sidecars
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -127,10 +128,10 @@ type job struct {
 	info     binfmt.Info
 }
 
-// Run installs the sidecars. It checks every source before writing anything, and reports all
+// Install installs the sidecars. It checks every source before writing anything, and reports all
 // problems at once; each file it writes is replaced atomically, so a failed run leaves no
-// half-written file.
-func Run(opts Options) ([]Installed, error) {
+// half-written file. It stops between files when ctx ends.
+func Install(ctx context.Context, opts Options) ([]Installed, error) {
 	rep := report.Or(opts.Reporter)
 	host := opts.Host
 	if host == nil {
@@ -192,6 +193,9 @@ func Run(opts Options) ([]Installed, error) {
 
 	var done []Installed
 	for _, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
 		wrote, err := install(j.src, j.dst)
 		if err != nil {
 			return done, err

@@ -1,6 +1,7 @@
 package sidecars
 
 import (
+	"context"
 	"debug/macho"
 	"os"
 	"path/filepath"
@@ -59,7 +60,7 @@ func TestInstallEachSingleTarget(t *testing.T) {
 			build(t, ctd, tg.Triple, n, tg)
 		}
 		other := target.Target{Triple: "none"} // no host fallback
-		got, err := Run(Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
+		got, err := Install(context.Background(), Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
 		if err != nil {
 			t.Fatalf("%s: %v", tg.Name, err)
 		}
@@ -93,7 +94,7 @@ func TestUniversal(t *testing.T) {
 		build(t, ctd, arm.Triple, n, arm)
 		build(t, ctd, x86.Triple, n, x86)
 	}
-	got, err := Run(Options{Project: p, Target: mustTarget(t, "macos-universal"), CargoTargetDir: ctd, Bins: []string{"nize_api_server"}})
+	got, err := Install(context.Background(), Options{Project: p, Target: mustTarget(t, "macos-universal"), CargoTargetDir: ctd, Bins: []string{"nize_api_server"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,11 +126,11 @@ func TestHostFallback(t *testing.T) {
 	for _, n := range []string{"nize_api_server", "nize_terminator"} {
 		build(t, ctd, "", n, tg) // target/release/<name>
 	}
-	if _, err := Run(Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &tg}); err != nil {
+	if _, err := Install(context.Background(), Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &tg}); err != nil {
 		t.Fatal(err)
 	}
 	other := mustTarget(t, "linux-arm64")
-	_, err := Run(Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
+	_, err := Install(context.Background(), Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
 	if err == nil || !strings.Contains(err.Error(), "cargo build --release --target x86_64-unknown-linux-gnu --bin nize_api_server") {
 		t.Errorf("without host fallback: %v", err)
 	}
@@ -141,7 +142,7 @@ func TestProblemsWriteNothing(t *testing.T) {
 	tg := mustTarget(t, "linux-arm64")
 	build(t, ctd, tg.Triple, "nize_api_server", mustTarget(t, "linux-x86_64")) // wrong CPU
 	other := mustTarget(t, "windows-x86_64")
-	_, err := Run(Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other, Profile: "dev"})
+	_, err := Install(context.Background(), Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other, Profile: "dev"})
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -149,7 +150,7 @@ func TestProblemsWriteNothing(t *testing.T) {
 	if !strings.Contains(err.Error(), filepath.Join(ctd, tg.Triple, "debug", "nize_api_server")) || !strings.Contains(err.Error(), "`cargo build --target aarch64-unknown-linux-gnu --bin nize_terminator`") {
 		t.Errorf("err = %v", err)
 	}
-	_, err = Run(Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
+	_, err = Install(context.Background(), Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
 	if err == nil || !strings.Contains(err.Error(), "is ELF amd64, but linux-arm64 needs ELF arm64") || !strings.Contains(err.Error(), "nize_terminator for linux-arm64 not found") {
 		t.Errorf("err = %v", err)
 	}

@@ -49,7 +49,7 @@ and is replaced as a whole; files nizepack did not write stay. Unchanged inputs:
 			}
 			opts.Minify, opts.Sourcemap, opts.Force = minify, sourcemap, force
 			opts.Reporter = newReporter(s, g)
-			res, err := bundle.Bundle(cmd.Context(), opts)
+			res, err := bundle.Build(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}

@@ -34,7 +34,7 @@ macos-universal installs both macOS slices and a fat Mach-O of the two. No PLATF
 			if err != nil {
 				return err
 			}
-			done, err := sidecars.Run(sidecars.Options{
+			done, err := sidecars.Install(cmd.Context(), sidecars.Options{
 				Project: p, Target: t, CargoTargetDir: resolveCargoTargetDir(s, cargoTargetDir), Profile: profile, Bins: bins,
 				Reporter: newReporter(s, g),
 			})

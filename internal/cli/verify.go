@@ -37,7 +37,7 @@ fixes it and exits 1 if there is any. No PLATFORM means host.`,
 			if config != "" {
 				flag = "--config " + config
 			}
-			r, err := verify.Run(verify.Options{Project: p, Target: t, ConfigFlag: flag})
+			r, err := verify.Check(cmd.Context(), verify.Options{Project: p, Target: t, ConfigFlag: flag})
 			if err != nil {
 				return err
 			}

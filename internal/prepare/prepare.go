@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/nize/nizepack/bundle"
@@ -149,7 +148,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			return err
 		}},
 		{StepBundle, "", func(r *StepResult) error {
-			res, err := bundle.Bundle(ctx, opts.Bundle)
+			res, err := bundle.Build(ctx, opts.Bundle)
 			if err != nil {
 				return err
 			}
@@ -168,7 +167,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			if so.Reporter == nil {
 				so.Reporter = opts.Report
 			}
-			done, err := sidecars.Run(so)
+			done, err := sidecars.Install(ctx, so)
 			for _, d := range done {
 				if !d.UpToDate {
 					r.Written = append(r.Written, d.Path)
@@ -180,15 +179,12 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			return err
 		}},
 		{StepVerify, "", func(r *StepResult) error {
-			rp, err := verify.Run(verify.Options{Project: project, Target: t, ConfigFlag: configFlag(opts)})
+			rp, err := verify.Check(ctx, verify.Options{Project: project, Target: t, ConfigFlag: configFlag(opts), SkipSidecars: opts.Sidecars == nil})
 			if err != nil {
 				return err
 			}
 			r.Detail = fmt.Sprintf("%d paths checked", len(rp.Checked))
 			if opts.Sidecars == nil {
-				if rp.Problems, err = dropSidecarProblems(project, t, rp.Problems); err != nil {
-					return err
-				}
 				r.Detail += "; Rust sidecars not checked (--skip-sidecars)"
 			}
 			sum.Verify = rp
@@ -270,29 +266,4 @@ func smokeSkip(opts Options) string {
 		return "not runnable here, not tested: " + err.Error()
 	}
 	return ""
-}
-
-// dropSidecarProblems removes verify's problems about the Rust sidecars' files, for runs before
-// the Rust build.
-func dropSidecarProblems(p *tauri.Project, t target.Target, problems []verify.Problem) ([]verify.Problem, error) {
-	entries, _, err := sidecars.Entries(p, t, nil)
-	if err != nil {
-		// A config that lists no sidecar besides node has none to leave out.
-		return problems, nil
-	}
-	var kept []verify.Problem
-	for _, pr := range problems {
-		sidecar := false
-		for _, e := range entries {
-			base := filepath.Clean(filepath.Join(p.Dir, filepath.FromSlash(e.Entry)))
-			if strings.HasPrefix(filepath.Clean(pr.File), base+"-") {
-				sidecar = true
-				break
-			}
-		}
-		if !sidecar {
-			kept = append(kept, pr)
-		}
-	}
-	return kept, nil
 }

@@ -39,7 +39,7 @@ func TestManifestWrittenByBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(root, "tauri", "resources", "pglite")
-	if _, err := bundle.Bundle(context.Background(), bundle.Options{Entry: filepath.Join(pkg, "server.mjs"), PackageDir: pkg, Out: out, NodeMajor: 22}); err != nil {
+	if _, err := bundle.Build(context.Background(), bundle.Options{Entry: filepath.Join(pkg, "server.mjs"), PackageDir: pkg, Out: out, NodeMajor: 22}); err != nil {
 		t.Fatalf("bundle: %v", err)
 	}
 	p, err := tauri.OpenDir(filepath.Join(root, "tauri"))
@@ -47,7 +47,7 @@ func TestManifestWrittenByBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	mac, _ := target.Parse("macos-arm64")
-	r, err := Run(Options{Project: p, Target: mac})
+	r, err := Check(context.Background(), Options{Project: p, Target: mac})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestManifestWrittenByBundle(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(out, "engine.wasm"), []byte("MSAW"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, _ = Run(Options{Project: p, Target: mac})
+	r, _ = Check(context.Background(), Options{Project: p, Target: mac})
 	if len(r.Problems) != 1 || filepath.Base(r.Problems[0].File) != "engine.wasm" || !strings.Contains(r.Problems[0].Problem, "SHA-256") {
 		t.Errorf("after changing an asset: %+v", r.Problems)
 	}

@@ -5,6 +5,7 @@
 package verify
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,9 @@ type Options struct {
 	Target  target.Target
 	// ConfigFlag is how the commands in fixes name the config ("--config FILE"), or "".
 	ConfigFlag string
+	// SkipSidecars leaves out the Rust sidecars (every externalBin entry but node), for runs
+	// before the Rust build.
+	SkipSidecars bool
 }
 
 // Problem is one thing `tauri build` would trip over.
@@ -54,8 +58,11 @@ type Report struct {
 // OK reports whether no problem was found.
 func (r *Report) OK() bool { return len(r.Problems) == 0 }
 
-// Run verifies; an error means the config itself could not be read.
-func Run(opts Options) (*Report, error) {
+// Check verifies; an error means the config itself could not be read or ctx ended.
+func Check(ctx context.Context, opts Options) (*Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	p, t := opts.Project, opts.Target
 	cfg, err := p.Merged(t.GOOS)
 	if err != nil {
@@ -108,9 +115,12 @@ func (v *verifier) externalBins(raw any) {
 		if !ok {
 			continue
 		}
-		fix := v.cmd("sidecars " + t.Name)
-		if path.Base(filepath.ToSlash(entry)) == fetch.BinaryBase {
-			fix = v.cmd("fetch-node " + t.Name)
+		fix := v.cmd("fetch-node " + t.Name)
+		if path.Base(filepath.ToSlash(entry)) != fetch.BinaryBase {
+			if v.opts.SkipSidecars {
+				continue
+			}
+			fix = v.cmd("sidecars " + t.Name)
 		}
 		for _, tt := range targets {
 			v.executable(v.rel(tt.SidecarPath(entry)), tt, fix)

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,7 +51,7 @@ func TestResourcesMapFormAndOverlay(t *testing.T) {
 		t.Fatal(err)
 	}
 	linux, _ := target.Parse("linux-x86_64")
-	r, err := Run(Options{Project: p, Target: linux})
+	r, err := Check(context.Background(), Options{Project: p, Target: linux})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func TestResourcesMapFormAndOverlay(t *testing.T) {
 		t.Errorf("linux: %v", r.Problems)
 	}
 	mac, _ := target.Parse("macos-arm64")
-	r, err = Run(Options{Project: p, Target: mac, ConfigFlag: "--config " + filepath.Join(dir, "tauri.conf.json")})
+	r, err = Check(context.Background(), Options{Project: p, Target: mac, ConfigFlag: "--config " + filepath.Join(dir, "tauri.conf.json")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,35 @@ func TestV1ConfigRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	linux, _ := target.Parse("linux-x86_64")
-	if _, err := Run(Options{Project: p, Target: linux}); err == nil || !strings.Contains(err.Error(), "Tauri v1 config") {
+	if _, err := Check(context.Background(), Options{Project: p, Target: linux}); err == nil || !strings.Contains(err.Error(), "Tauri v1 config") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// SkipSidecars leaves out every externalBin entry but node, for runs before the Rust build.
+func TestSkipSidecars(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "tauri.conf.json"), `{"identifier": "x", "bundle": {"externalBin": ["binaries/node", "binaries/nize_api_server"]}}`)
+	p, err := tauri.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linux, _ := target.Parse("linux-x86_64")
+	for _, skip := range []bool{false, true} {
+		r, err := Check(context.Background(), Options{Project: p, Target: linux, SkipSidecars: skip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var files []string
+		for _, pr := range r.Problems {
+			files = append(files, filepath.Base(pr.File))
+		}
+		want := []string{"node-x86_64-unknown-linux-gnu", "nize_api_server-x86_64-unknown-linux-gnu"}
+		if skip {
+			want = want[:1]
+		}
+		if strings.Join(files, " ") != strings.Join(want, " ") || len(r.Checked) != len(want) {
+			t.Errorf("SkipSidecars=%v: problems about %v, checked %v; want %v", skip, files, r.Checked, want)
+		}
 	}
 }
