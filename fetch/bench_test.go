@@ -55,12 +55,12 @@ grep " $3.tar.gz\$" SHASUMS256.txt | sha256sum -c - >/dev/null; tar -xzf "$3.tar
 		tShell += time.Since(start)
 
 		run := func(cache string) time.Duration {
-			f, err := fetch.New(fetch.Options{Version: version, Mirror: srv.URL, Keyring: kr, CacheDir: cache, OutDir: b.TempDir()})
+			c, err := fetch.New(fetch.Options{Mirror: srv.URL, Keyring: kr, CacheDir: cache})
 			if err != nil {
 				b.Fatal(err)
 			}
 			start := time.Now()
-			if _, err := f.Fetch(context.Background(), tg); err != nil {
+			if _, err := c.Install(context.Background(), fetch.Request{Version: version, OutDir: b.TempDir()}, tg); err != nil {
 				b.Fatal(err)
 			}
 			return time.Since(start)

@@ -52,28 +52,34 @@ func BinaryName(t target.Target) string { return t.SidecarPath(BinaryBase) }
 // DefaultMirror is the official Node.js distribution.
 const DefaultMirror = "https://nodejs.org/dist"
 
-// Options configure a fetch. The zero value of every optional field is a safe default.
+// Options configure a Client: where releases come from, whom to trust and where to cache. The
+// zero value of every optional field is a safe default.
 type Options struct {
-	Version  string // exact, without "v" (required)
 	Mirror   string // used exactly as given; default DefaultMirror
 	Token    string // bearer token for a private mirror
-	OutDir   string // where node-<triple>[.exe] is written (required)
 	CacheDir string // required; shared safely between processes
 	Offline  bool   // use only the cache
 	// Keyring replaces the embedded Node release keys when non-nil.
 	Keyring openpgp.EntityList
 	// InsecureSkipSignature trusts SHASUMS256.txt without a signature (warned).
 	InsecureSkipSignature bool
-	// TarKind picks .tar.xz or .tar.gz for macOS/Linux; WinKind .zip or the bare .exe.
-	TarKind, WinKind Kind
-	// Pin returns an extra SHA-256 pin for an artifact file, if versions.env has one.
-	Pin func(file string) (string, bool)
 
 	HTTPClient   *http.Client
 	Retries      int           // default 4
 	Backoff      time.Duration // default 500ms
 	StallTimeout time.Duration // default 30s
 	Report       report.Reporter
+}
+
+// Request is one release to install: which version, where, and in which archive form.
+type Request struct {
+	Version string // exact, without "v" (required)
+	OutDir  string // where node-<triple>[.exe] is written (required)
+	// TarKind picks .tar.xz or .tar.gz for macOS/Linux (default DefaultTarKind); WinKind .zip
+	// (the default) or the bare .exe.
+	TarKind, WinKind Kind
+	// Pin returns an extra SHA-256 pin for an artifact file, e.g. from the app's versions.env.
+	Pin func(file string) (string, bool)
 }
 
 // Result is one installed binary.
@@ -88,20 +94,27 @@ type Result struct {
 	UpToDate  bool   `json:"up_to_date"` // the file was already there with these bytes
 }
 
-// Fetcher installs Node binaries; it shares the verified sums between targets.
-type Fetcher struct {
+// Client installs Node binaries from one mirror with one set of trusted keys and one cache. It
+// verifies each version's SHASUMS256.txt once and shares it between targets and calls; it is
+// safe for concurrent use.
+type Client struct {
 	opts    Options
 	client  *client
 	rep     report.Reporter
 	keyring openpgp.EntityList
 
-	sumsOnce sync.Once
-	sums     Sums
-	sumsErr  error
+	mu   sync.Mutex
+	sums map[string]*verifiedSums // by version
 }
 
-// New validates options and prepares a Fetcher.
-func New(opts Options) (*Fetcher, error) {
+type verifiedSums struct {
+	once sync.Once
+	sums Sums
+	err  error
+}
+
+// New validates options and prepares a Client.
+func New(opts Options) (*Client, error) {
 	if opts.CacheDir == "" {
 		return nil, errors.New("CacheDir is required")
 	}
@@ -113,12 +126,6 @@ func New(opts Options) (*Fetcher, error) {
 		return nil, err
 	}
 	opts.Mirror = mirror
-	if opts.TarKind == "" {
-		opts.TarKind = DefaultTarKind
-	}
-	if opts.WinKind == "" {
-		opts.WinKind = KindZip
-	}
 	if opts.Retries == 0 {
 		opts.Retries = 4
 	}
@@ -140,11 +147,12 @@ func New(opts Options) (*Fetcher, error) {
 			return nil, err
 		}
 	}
-	return &Fetcher{
+	return &Client{
 		opts:    opts,
 		rep:     rep,
 		keyring: keyring,
 		client:  &client{http: hc, token: opts.Token, user: user, retries: opts.Retries, backoff: opts.Backoff, stall: opts.StallTimeout, rep: rep},
+		sums:    map[string]*verifiedSums{},
 	}, nil
 }
 
@@ -171,9 +179,32 @@ func Artifact(version string, t target.Target, tarKind, winKind Kind) (file, ent
 	return top + ext, top + "/bin/node", tarKind
 }
 
-// FetchAll installs the binary of each target concurrently. It returns every result that
-// succeeded and one error joining every failure.
-func (f *Fetcher) FetchAll(ctx context.Context, targets []target.Target) ([]Result, error) {
+// Install installs the node binary of each target concurrently, as req says; a universal target
+// yields its two slices and the fat file made of them. It returns every result that succeeded
+// and one error joining every failure.
+func (c *Client) Install(ctx context.Context, req Request, targets ...target.Target) ([]Result, error) {
+	if req.Version == "" {
+		return nil, errors.New("no Node version given")
+	}
+	if req.OutDir == "" {
+		return nil, errors.New("no output directory given")
+	}
+	if req.TarKind == "" {
+		req.TarKind = DefaultTarKind
+	}
+	if req.WinKind == "" {
+		req.WinKind = KindZip
+	}
+	return (&installer{Client: c, req: req}).all(ctx, targets)
+}
+
+// installer is one Install call.
+type installer struct {
+	*Client
+	req Request
+}
+
+func (f *installer) all(ctx context.Context, targets []target.Target) ([]Result, error) {
 	results := make([][]Result, len(targets))
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
@@ -181,7 +212,7 @@ func (f *Fetcher) FetchAll(ctx context.Context, targets []target.Target) ([]Resu
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = f.Fetch(ctx, t)
+			results[i], errs[i] = f.one(ctx, t)
 		}()
 	}
 	wg.Wait()
@@ -192,12 +223,7 @@ func (f *Fetcher) FetchAll(ctx context.Context, targets []target.Target) ([]Resu
 	return out, errors.Join(errs...)
 }
 
-// Fetch installs the binary for one target; a universal target yields its two slices and the
-// fat file made of them.
-func (f *Fetcher) Fetch(ctx context.Context, t target.Target) ([]Result, error) {
-	if f.opts.Version == "" {
-		return nil, errors.New("no Node version given")
-	}
+func (f *installer) one(ctx context.Context, t target.Target) ([]Result, error) {
 	if t.Universal() {
 		return f.fetchUniversal(ctx, t)
 	}
@@ -208,26 +234,23 @@ func (f *Fetcher) Fetch(ctx context.Context, t target.Target) ([]Result, error) 
 	return []Result{r}, nil
 }
 
-func (f *Fetcher) fetchOne(ctx context.Context, t target.Target) (Result, error) {
-	sums, err := f.loadSums(ctx)
+func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, error) {
+	sums, err := f.VerifiedSums(ctx, f.req.Version)
 	if err != nil {
 		return Result{}, err
 	}
-	file, entry, kind := Artifact(f.opts.Version, t, f.opts.TarKind, f.opts.WinKind)
+	file, entry, kind := Artifact(f.req.Version, t, f.req.TarKind, f.req.WinKind)
 	want, ok := sums[file]
 	if !ok {
-		return Result{}, fmt.Errorf("SHASUMS256.txt of Node v%s on %s does not list %s: the release is not (yet) published there for %s", f.opts.Version, Redact(f.opts.Mirror), file, t.NodeDist)
+		return Result{}, fmt.Errorf("SHASUMS256.txt of Node v%s on %s does not list %s: the release is not (yet) published there for %s", f.req.Version, Redact(f.opts.Mirror), file, t.NodeDist)
 	}
-	if f.opts.Pin != nil {
-		if pin, ok := f.opts.Pin(file); ok && pin != want {
+	if f.req.Pin != nil {
+		if pin, ok := f.req.Pin(file); ok && pin != want {
 			return Result{}, fmt.Errorf("%s: the signed SHASUMS256.txt says sha256 %s but versions.env pins %s; update the pin only if the release really changed", file, want, pin)
 		}
 	}
-	if f.opts.OutDir == "" {
-		return Result{}, errors.New("no output directory given")
-	}
 	c := &cache{root: filepath.Join(f.opts.CacheDir, "node")}
-	out := filepath.Join(f.opts.OutDir, BinaryName(t))
+	out := filepath.Join(f.req.OutDir, BinaryName(t))
 	// Fast path: the installed file already holds the binary the cache recorded for this
 	// archive, so neither the cache entry nor the archive needs reading.
 	if rec, ok := c.recordedSum(want); ok && isInstalled(out, rec) {
@@ -238,12 +261,12 @@ func (f *Fetcher) fetchOne(ctx context.Context, t target.Target) (Result, error)
 		offline: f.opts.Offline,
 		label:   file,
 		download: func(ctx context.Context, partial *hashedFile) error {
-			u := f.opts.Mirror + "/v" + f.opts.Version + "/" + file
+			u := f.opts.Mirror + "/v" + f.req.Version + "/" + file
 			f.rep.Infof("downloading %s", Redact(u))
 			err := f.client.download(ctx, u, partial, file)
 			var nf *NotFoundError
 			if errors.As(err, &nf) {
-				return fmt.Errorf("Node v%s is not published on %s for %s (%s answered 404)", f.opts.Version, Redact(f.opts.Mirror), t.NodeDist, nf.URL)
+				return fmt.Errorf("Node v%s is not published on %s for %s (%s answered 404)", f.req.Version, Redact(f.opts.Mirror), t.NodeDist, nf.URL)
 			}
 			return err
 		},
@@ -316,12 +339,12 @@ func installCopy(src, sum, dst string) (upToDate bool, err error) {
 	return false, nil
 }
 
-func (f *Fetcher) fetchUniversal(ctx context.Context, t target.Target) ([]Result, error) {
-	slices, err := f.FetchAll(ctx, t.SliceTargets())
+func (f *installer) fetchUniversal(ctx context.Context, t target.Target) ([]Result, error) {
+	slices, err := f.all(ctx, t.SliceTargets())
 	if err != nil {
 		return slices, err
 	}
-	out := filepath.Join(f.opts.OutDir, BinaryName(t))
+	out := filepath.Join(f.req.OutDir, BinaryName(t))
 	var paths []string
 	for _, s := range slices {
 		paths = append(paths, s.Path)
@@ -344,34 +367,40 @@ func (f *Fetcher) fetchUniversal(ctx context.Context, t target.Target) ([]Result
 	return append(slices, Result{Platform: t.Name, Triple: t.Triple, Path: out, SHA256: sum, Size: fi.Size(), FromCache: fromCache, UpToDate: !wrote}), nil
 }
 
-// VerifiedSums returns the SHASUMS256.txt entries of the version that the trusted keys vouch
-// for (or, with InsecureSkipSignature, the unsigned ones), fetched once per Fetcher.
-func (f *Fetcher) VerifiedSums(ctx context.Context) (Sums, error) {
-	if f.opts.Version == "" {
+// VerifiedSums returns the SHASUMS256.txt entries of a version that the trusted keys vouch for
+// (or, with InsecureSkipSignature, the unsigned ones), fetched once per Client and version.
+func (c *Client) VerifiedSums(ctx context.Context, version string) (Sums, error) {
+	if version == "" {
 		return nil, errors.New("no Node version given")
 	}
-	return f.loadSums(ctx)
-}
-
-// Get fetches <mirror>/<rel> (e.g. "index.json") with the Fetcher's credentials, retries and
-// stall timeout. A 404 is a *NotFoundError.
-func (f *Fetcher) Get(ctx context.Context, rel string) ([]byte, error) {
-	return f.client.getSmall(ctx, f.opts.Mirror+"/"+strings.TrimLeft(rel, "/"))
-}
-
-func (f *Fetcher) loadSums(ctx context.Context) (Sums, error) {
-	f.sumsOnce.Do(func() {
-		text, err := f.signedSums(ctx)
+	c.mu.Lock()
+	v := c.sums[version]
+	if v == nil {
+		v = &verifiedSums{}
+		c.sums[version] = v
+	}
+	c.mu.Unlock()
+	v.once.Do(func() {
+		text, err := c.signedSums(ctx, version)
 		if err != nil {
-			f.sumsErr = err
+			v.err = err
 			return
 		}
-		f.sums, err = parseSums(text)
+		v.sums, err = parseSums(text)
 		if err != nil {
-			f.sumsErr = fmt.Errorf("reading SHASUMS256.txt of Node v%s: %w", f.opts.Version, err)
+			v.err = fmt.Errorf("reading SHASUMS256.txt of Node v%s: %w", version, err)
 		}
 	})
-	return f.sums, f.sumsErr
+	return v.sums, v.err
+}
+
+// Mirror is the mirror's base URL without credentials, as it appears in messages.
+func (c *Client) Mirror() string { return c.opts.Mirror }
+
+// Get fetches <mirror>/<rel> (e.g. "index.json") with the Client's credentials, retries and
+// stall timeout. A 404 is a *NotFoundError.
+func (c *Client) Get(ctx context.Context, rel string) ([]byte, error) {
+	return c.client.getSmall(ctx, c.opts.Mirror+"/"+strings.TrimLeft(rel, "/"))
 }
 
 // isInstalled reports whether dst is an executable regular file with the given sum.

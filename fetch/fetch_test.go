@@ -57,21 +57,36 @@ func newEnv(t *testing.T, opts nodemirror.Options) *env {
 	return e
 }
 
-func (e *env) fetcher(t *testing.T, mod func(*fetch.Options)) *fetch.Fetcher {
+// installer is one Client and one Request, as fetch-node makes them.
+type installer struct {
+	c   *fetch.Client
+	req fetch.Request
+}
+
+func (i installer) Fetch(ctx context.Context, t target.Target) ([]fetch.Result, error) {
+	return i.c.Install(ctx, i.req, t)
+}
+
+func (i installer) FetchAll(ctx context.Context, ts []target.Target) ([]fetch.Result, error) {
+	return i.c.Install(ctx, i.req, ts...)
+}
+
+func (e *env) fetcher(t *testing.T, mod func(*fetch.Options, *fetch.Request)) installer {
 	t.Helper()
 	kr, err := fetch.ParseKeyring(key(t).PublicArmor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := fetch.Options{Version: version, Mirror: e.url, OutDir: e.out, CacheDir: e.cache, Keyring: kr, Backoff: time.Millisecond}
+	o := fetch.Options{Mirror: e.url, CacheDir: e.cache, Keyring: kr, Backoff: time.Millisecond}
+	r := fetch.Request{Version: version, OutDir: e.out}
 	if mod != nil {
-		mod(&o)
+		mod(&o, &r)
 	}
-	f, err := fetch.New(o)
+	c, err := fetch.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f
+	return installer{c, r}
 }
 
 func mustTarget(t *testing.T, name string) target.Target {
@@ -86,7 +101,7 @@ func TestFetchAllTargetsEveryForm(t *testing.T) {
 	e := newEnv(t, nodemirror.Options{})
 	for _, form := range []struct{ tar, win fetch.Kind }{{fetch.KindTarXz, fetch.KindZip}, {fetch.KindTarGz, fetch.KindExe}} {
 		out := t.TempDir()
-		f := e.fetcher(t, func(o *fetch.Options) { o.TarKind, o.WinKind, o.OutDir = form.tar, form.win, out })
+		f := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { r.TarKind, r.WinKind, r.OutDir = form.tar, form.win, out })
 		res, err := f.FetchAll(context.Background(), target.Single())
 		if err != nil {
 			t.Fatalf("%v: %v", form, err)
@@ -146,14 +161,14 @@ func TestSecondRunDownloadsNothingAndRewritesNothing(t *testing.T) {
 		t.Error("second run replaced the up-to-date output file")
 	}
 	// Offline works from the cache too.
-	if _, err := e.fetcher(t, func(o *fetch.Options) { o.Offline = true; o.Mirror = "http://127.0.0.1:1" }).Fetch(context.Background(), tg); err != nil {
+	if _, err := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { o.Offline = true; o.Mirror = "http://127.0.0.1:1" }).Fetch(context.Background(), tg); err != nil {
 		t.Errorf("offline with a full cache: %v", err)
 	}
 }
 
 func TestOfflineNamesWhatIsMissing(t *testing.T) {
 	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}})
-	_, err := e.fetcher(t, func(o *fetch.Options) { o.Offline = true }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
+	_, err := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { o.Offline = true }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
 	var oe *fetch.OfflineError
 	if !errors.As(err, &oe) || !strings.Contains(err.Error(), "SHASUMS256.txt") || !strings.Contains(err.Error(), e.cache) {
 		t.Fatalf("err = %v", err)
@@ -184,7 +199,7 @@ func TestRetryAndResume(t *testing.T) {
 
 func TestNotFoundIsNotRetried(t *testing.T) {
 	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}})
-	f := e.fetcher(t, func(o *fetch.Options) { o.Version = "24.99.0" })
+	f := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { r.Version = "24.99.0" })
 	_, err := f.Fetch(context.Background(), mustTarget(t, "linux-x64"))
 	if err == nil || !strings.Contains(err.Error(), "Node v24.99.0 is not published on "+e.url) {
 		t.Fatalf("err = %v", err)
@@ -233,7 +248,7 @@ func TestSignatureFailuresAreRefused(t *testing.T) {
 			if name == "tampered text" {
 				return // SHASUMS256.txt itself is intact there; covered by the others
 			}
-			res, err := e.fetcher(t, func(o *fetch.Options) { o.InsecureSkipSignature = true; o.Keyring = nil }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
+			res, err := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { o.InsecureSkipSignature = true; o.Keyring = nil }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
 			if err != nil {
 				t.Fatalf("--insecure-skip-signature: %v", err)
 			}
@@ -272,8 +287,8 @@ func TestCorruptArchiveIsRefused(t *testing.T) {
 
 func TestPinMismatch(t *testing.T) {
 	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
-	f := e.fetcher(t, func(o *fetch.Options) {
-		o.Pin = func(string) (string, bool) { return strings.Repeat("0", 64), true }
+	f := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) {
+		r.Pin = func(string) (string, bool) { return strings.Repeat("0", 64), true }
 	})
 	_, err := f.Fetch(context.Background(), mustTarget(t, "linux-x64"))
 	if err == nil || !strings.Contains(err.Error(), "versions.env pins") {
@@ -320,7 +335,7 @@ func TestConcurrentFetchersShareOneCache(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			out := filepath.Join(t.TempDir(), "bin")
-			_, errs[i] = e.fetcher(t, func(o *fetch.Options) { o.OutDir = out }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
+			_, errs[i] = e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { r.OutDir = out }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
 		}()
 	}
 	wg.Wait()
@@ -382,7 +397,7 @@ func TestUnwritableOut(t *testing.T) {
 	// A file where the output directory should be fails for root too.
 	blocker := filepath.Join(t.TempDir(), "not-a-dir")
 	os.WriteFile(blocker, []byte("keep"), 0o644)
-	_, err := e.fetcher(t, func(o *fetch.Options) { o.OutDir = filepath.Join(blocker, "binaries") }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
+	_, err := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { r.OutDir = filepath.Join(blocker, "binaries") }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
 	if err == nil || !strings.Contains(err.Error(), blocker) {
 		t.Fatalf("err = %v", err)
 	}
@@ -396,7 +411,7 @@ func TestFakeLinuxNodeRuns(t *testing.T) {
 		t.Skip("linux/amd64 only")
 	}
 	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"xz"}})
-	res, err := e.fetcher(t, func(o *fetch.Options) { o.TarKind = fetch.KindTarXz }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
+	res, err := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { r.TarKind = fetch.KindTarXz }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,7 +486,7 @@ func TestStalledDownloadIsRetriedAndResumed(t *testing.T) {
 	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
 	archive := "v" + version + "/node-v" + version + "-linux-x64.tar.gz"
 	e.faults.StallOnce = map[string]bool{archive: true}
-	res, err := e.fetcher(t, func(o *fetch.Options) { o.StallTimeout = 300 * time.Millisecond }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
+	res, err := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { o.StallTimeout = 300 * time.Millisecond }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,17 +502,17 @@ func TestPrivateMirrorCredentials(t *testing.T) {
 	if _, err := e.fetcher(t, nil).Fetch(context.Background(), mustTarget(t, "linux-x64")); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("without a token: err = %v, want a 401", err)
 	}
-	if _, err := e.fetcher(t, func(o *fetch.Options) { o.Token = "t0ken" }).Fetch(context.Background(), mustTarget(t, "linux-x64")); err != nil {
+	if _, err := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { o.Token = "t0ken" }).Fetch(context.Background(), mustTarget(t, "linux-x64")); err != nil {
 		t.Fatalf("with the bearer token: %v", err)
 	}
 	// user:password in the mirror URL becomes basic auth, and never shows in errors.
 	e.faults.Auth = "Basic dXNlcjpzM2NyZXQ=" // user:s3cret
 	u := strings.Replace(e.url, "http://", "http://user:s3cret@", 1)
-	_, err := e.fetcher(t, func(o *fetch.Options) { o.Mirror = u; o.Version = "24.99.0"; o.CacheDir = t.TempDir() }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
+	_, err := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { o.Mirror = u; r.Version = "24.99.0"; o.CacheDir = t.TempDir() }).Fetch(context.Background(), mustTarget(t, "linux-x64"))
 	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "user") || !strings.Contains(err.Error(), "not published") {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := e.fetcher(t, func(o *fetch.Options) { o.Mirror = u; o.CacheDir = t.TempDir() }).Fetch(context.Background(), mustTarget(t, "linux-x64")); err != nil {
+	if _, err := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { o.Mirror = u; o.CacheDir = t.TempDir() }).Fetch(context.Background(), mustTarget(t, "linux-x64")); err != nil {
 		t.Fatalf("with user:password in the URL: %v", err)
 	}
 }
@@ -505,9 +520,9 @@ func TestPrivateMirrorCredentials(t *testing.T) {
 func TestOfflineInsecureUsesCachedSums(t *testing.T) {
 	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
 	tg := mustTarget(t, "linux-x64")
-	insecure := func(cache string, offline bool) func(*fetch.Options) {
-		return func(o *fetch.Options) {
-			o.InsecureSkipSignature, o.Keyring, o.CacheDir, o.Offline, o.OutDir = true, nil, cache, offline, t.TempDir()
+	insecure := func(cache string, offline bool) func(*fetch.Options, *fetch.Request) {
+		return func(o *fetch.Options, r *fetch.Request) {
+			o.InsecureSkipSignature, o.Keyring, o.CacheDir, o.Offline, r.OutDir = true, nil, cache, offline, t.TempDir()
 		}
 	}
 	t.Run("after a verified run", func(t *testing.T) {

@@ -15,8 +15,7 @@ import (
 // signedSums returns the text of SHASUMS256.txt that the release keys vouch for: from the
 // cache when a stored signature still verifies, else from the mirror's SHASUMS256.txt.asc
 // (clearsigned), falling back to SHASUMS256.txt with its detached SHASUMS256.txt.sig.
-func (f *Fetcher) signedSums(ctx context.Context) ([]byte, error) {
-	v := f.opts.Version
+func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 	dir := filepath.Join(f.opts.CacheDir, "node", "sums", "v"+v)
 	base := f.opts.Mirror + "/v" + v + "/"
 	where := fmt.Sprintf("SHASUMS256.txt of Node v%s from %s", v, Redact(f.opts.Mirror))
@@ -37,7 +36,7 @@ func (f *Fetcher) signedSums(ctx context.Context) ([]byte, error) {
 		}
 		text, err := f.client.getSmall(ctx, base+"SHASUMS256.txt")
 		if err != nil {
-			return nil, f.notPublished(err)
+			return nil, f.notPublished(err, v)
 		}
 		if err := storeSigned(dir, map[string][]byte{"SHASUMS256.txt": text}); err != nil {
 			return nil, err
@@ -80,7 +79,7 @@ func (f *Fetcher) signedSums(ctx context.Context) ([]byte, error) {
 	// No clearsigned file: try the detached signature.
 	text, err := f.client.getSmall(ctx, base+"SHASUMS256.txt")
 	if err != nil {
-		return nil, f.notPublished(err)
+		return nil, f.notPublished(err, v)
 	}
 	sig, err := f.client.getSmall(ctx, base+"SHASUMS256.txt.sig")
 	if errors.As(err, &nf) {
@@ -98,10 +97,10 @@ func (f *Fetcher) signedSums(ctx context.Context) ([]byte, error) {
 	return text, nil
 }
 
-func (f *Fetcher) notPublished(err error) error {
+func (f *Client) notPublished(err error, version string) error {
 	var nf *NotFoundError
 	if errors.As(err, &nf) {
-		return fmt.Errorf("Node v%s is not published on %s (%w)", f.opts.Version, Redact(f.opts.Mirror), nf)
+		return fmt.Errorf("Node v%s is not published on %s (%w)", version, Redact(f.opts.Mirror), nf)
 	}
 	return err
 }

@@ -34,42 +34,37 @@ func (ff *fetchFlags) register(f *pflag.FlagSet, prefix string) {
 	f.DurationVar(&ff.stallTimeout, "stall-timeout", 30*time.Second, prefix+"retry a download attempt that receives nothing for this long")
 }
 
-// options resolves the pins, the Node version and the mirror into fetch options (no OutDir).
-func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, error) {
+// options resolves the pins, the Node version and the mirror into the client's options and
+// the request (without its OutDir).
+func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetch.Request, error) {
 	p, err := loadPins(s, g)
 	if err != nil {
-		return fetch.Options{}, err
+		return fetch.Options{}, fetch.Request{}, err
 	}
 	version, err := nodeVersion(p, ff.nodeVersion)
 	if err != nil {
-		return fetch.Options{}, err
+		return fetch.Options{}, fetch.Request{}, err
 	}
 	src, err := ff.src.resolve(s, p)
 	if err != nil {
-		return fetch.Options{}, err
+		return fetch.Options{}, fetch.Request{}, err
 	}
-	opts := fetch.Options{
-		Version:               version,
-		Mirror:                src.mirror,
-		Token:                 src.token,
-		CacheDir:              src.cacheDir,
-		Keyring:               src.keyring,
-		InsecureSkipSignature: src.insecure,
-		Offline:               ff.offline,
-		StallTimeout:          ff.stallTimeout,
-		Pin:                   func(file string) (string, bool) { return p.NodeChecksum(version, file) },
-		Report:                newReporter(s, g),
+	opts := src.clientOptions(newReporter(s, g))
+	opts.Offline, opts.StallTimeout = ff.offline, ff.stallTimeout
+	req := fetch.Request{
+		Version: version,
+		Pin:     func(file string) (string, bool) { return p.NodeChecksum(version, file) },
 	}
 	switch ff.format {
 	case "auto":
 	case "xz", "gz":
-		opts.TarKind = fetch.Kind(ff.format)
+		req.TarKind = fetch.Kind(ff.format)
 	case "zip", "exe":
-		opts.WinKind = fetch.Kind(ff.format)
+		req.WinKind = fetch.Kind(ff.format)
 	default:
-		return opts, usageErrorf("--format %q: use auto, xz, gz, zip or exe", ff.format)
+		return opts, req, usageErrorf("--format %q: use auto, xz, gz, zip or exe", ff.format)
 	}
-	return opts, nil
+	return opts, req, nil
 }
 
 type fetchNodeOptions struct {
@@ -108,24 +103,24 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 	if err != nil {
 		return err
 	}
-	opts, err := o.fetchFlags.options(s, g)
+	opts, req, err := o.fetchFlags.options(s, g)
 	if err != nil {
 		return err
 	}
-	version := opts.Version
-	if opts.OutDir = o.out; opts.OutDir == "" {
-		if opts.OutDir, err = tauriSubdir(nize.BinariesDir, "--out"); err != nil {
+	version := req.Version
+	if req.OutDir = o.out; req.OutDir == "" {
+		if req.OutDir, err = tauriSubdir(nize.BinariesDir, "--out"); err != nil {
 			return err
 		}
 	}
 
-	f, err := fetch.New(opts)
+	client, err := fetch.New(opts)
 	if err != nil {
 		return err
 	}
 	rep := newReporter(s, g)
 	end := rep.Group(fmt.Sprintf("fetch-node: Node v%s for %s", version, targetNames(targets)))
-	results, err := f.FetchAll(cmd.Context(), targets)
+	results, err := client.Install(cmd.Context(), req, targets...)
 	end()
 	for _, r := range results {
 		state := "written"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/pins"
+	"github.com/nize/nizepack/report"
 )
 
 // nodeSourceFlags are where Node releases come from and how they are trusted: the same
@@ -66,4 +67,17 @@ func (n *nodeSourceFlags) resolve(s *Streams, p *pins.Pins) (nodeSource, error) 
 	var err error
 	src.cacheDir, err = cacheDir(s, n.cacheDir)
 	return src, err
+}
+
+// clientOptions are the fetch.Client options of this source; the caller adds what is its own
+// (offline, stall timeout, reporter).
+func (src nodeSource) clientOptions(rep report.Reporter) fetch.Options {
+	return fetch.Options{
+		Mirror:                src.mirror,
+		Token:                 src.token,
+		CacheDir:              src.cacheDir,
+		Keyring:               src.keyring,
+		InsecureSkipSignature: src.insecure,
+		Report:                rep,
+	}
 }

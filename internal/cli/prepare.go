@@ -81,17 +81,18 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if err != nil {
 		return err
 	}
-	fetchOpts, err := o.fetchFlags.options(s, g)
+	fetchOpts, nodeReq, err := o.fetchFlags.options(s, g)
 	if err != nil {
 		return err
 	}
-	version := fetchOpts.Version
+	version := nodeReq.Version
 	rep := newReporter(s, g)
 	opts := prepare.Options{
 		Target:     t,
 		ConfigPath: o.config,
 		Tauri:      nize.Migration(),
 		Fetch:      fetchOpts,
+		Node:       nodeReq,
 		Report:     rep,
 	}
 	if o.config != "" {

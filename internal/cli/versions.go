@@ -143,15 +143,12 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 		return err
 	}
 	rep := newReporter(s, g)
+	client, err := fetch.New(src.clientOptions(rep))
+	if err != nil {
+		return err
+	}
 	end := rep.Group(fmt.Sprintf("versions update: newest LTS of Node %d on %s", major, fetch.Redact(src.mirror)))
-	rel, err := versions.Newest(cmd.Context(), versions.Options{
-		Mirror:                src.mirror,
-		Token:                 src.token,
-		CacheDir:              src.cacheDir,
-		Keyring:               src.keyring,
-		InsecureSkipSignature: src.insecure,
-		Report:                rep,
-	}, major)
+	rel, err := versions.Newest(cmd.Context(), client, major, rep)
 	end()
 	if err != nil {
 		return err

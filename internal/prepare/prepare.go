@@ -31,7 +31,7 @@ const (
 	StepSmoke    = "smoke"
 )
 
-// Options say what to prepare. Fetch.OutDir and Bundle.Out default to the Tauri dir's
+// Options say what to prepare. Node.OutDir and Bundle.Out default to the Tauri dir's
 // binaries/ and resources/pglite/.
 type Options struct {
 	Target   target.Target
@@ -39,7 +39,8 @@ type Options struct {
 	// ConfigPath, when set, is the Tauri config to use instead of the Tauri dir's.
 	ConfigPath string
 	Tauri      tauri.Options
-	Fetch      fetch.Options
+	Fetch      fetch.Options // the Node release client
+	Node       fetch.Request // the release to install
 	Bundle     bundle.Options
 	// Sidecars nil skips the sidecars step (runs before the Rust build); verify then leaves the
 	// Rust sidecars out.
@@ -104,8 +105,8 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	start := time.Now()
 	defer func() { sum.Total = time.Since(start) }()
 
-	if opts.Fetch.OutDir == "" {
-		opts.Fetch.OutDir = filepath.Join(opts.TauriDir, nize.BinariesDir)
+	if opts.Node.OutDir == "" {
+		opts.Node.OutDir = filepath.Join(opts.TauriDir, nize.BinariesDir)
 	}
 	if opts.Bundle.Out == "" {
 		opts.Bundle.Out = filepath.Join(opts.TauriDir, filepath.FromSlash(nize.BundleDir))
@@ -134,11 +135,11 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			return err
 		}},
 		{StepFetch, "", func(r *StepResult) error {
-			f, err := fetch.New(opts.Fetch)
+			client, err := fetch.New(opts.Fetch)
 			if err != nil {
 				return err
 			}
-			res, err := f.Fetch(ctx, t)
+			res, err := client.Install(ctx, opts.Node, t)
 			for _, x := range res {
 				if !x.UpToDate {
 					r.Written = append(r.Written, x.Path)
@@ -195,7 +196,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}},
 		{StepSmoke, smokeSkip(opts), func(r *StepResult) error {
 			so := *opts.Smoke
-			so.Node = filepath.Join(opts.Fetch.OutDir, fetch.BinaryName(t))
+			so.Node = filepath.Join(opts.Node.OutDir, fetch.BinaryName(t))
 			so.Server = filepath.Join(opts.Bundle.Out, bundle.ServerFile)
 			if so.Report == nil {
 				so.Report = opts.Report

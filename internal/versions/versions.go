@@ -9,12 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
 	"golang.org/x/mod/semver"
 
 	"github.com/nize/nizepack/fetch"
@@ -22,18 +20,6 @@ import (
 	"github.com/nize/nizepack/report"
 	"github.com/nize/nizepack/target"
 )
-
-// Options say where releases come from and how they are trusted, as for fetch-node.
-type Options struct {
-	Mirror   string // used exactly as given; default fetch.DefaultMirror
-	Token    string // bearer token for a private mirror
-	CacheDir string // required: verified sums are cached like fetch-node's
-	// Keyring replaces the embedded Node release keys when non-nil.
-	Keyring               openpgp.EntityList
-	InsecureSkipSignature bool
-	HTTPClient            *http.Client
-	Report                report.Reporter
-}
 
 // Entry is one release in index.json.
 type Entry struct {
@@ -73,14 +59,10 @@ type Release struct {
 	checksumKeys []string
 }
 
-// FetchIndex reads <mirror>/index.json, with fetch-node's credentials, retries and stall timeout.
-func FetchIndex(ctx context.Context, opts Options) ([]Entry, error) {
-	f, err := fetcher(opts, "")
-	if err != nil {
-		return nil, err
-	}
-	u := fetch.Redact(mirror(opts)) + "/index.json"
-	body, err := f.Get(ctx, "index.json")
+// FetchIndex reads <mirror>/index.json with the client's credentials, retries and stall timeout.
+func FetchIndex(ctx context.Context, c *fetch.Client) ([]Entry, error) {
+	u := fetch.Redact(c.Mirror()) + "/index.json"
+	body, err := c.Get(ctx, "index.json")
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", u, err)
 	}
@@ -91,26 +73,13 @@ func FetchIndex(ctx context.Context, opts Options) ([]Entry, error) {
 	return entries, nil
 }
 
-func fetcher(opts Options, version string) (*fetch.Fetcher, error) {
-	return fetch.New(fetch.Options{
-		Version:               version,
-		Mirror:                opts.Mirror,
-		Token:                 opts.Token,
-		CacheDir:              opts.CacheDir,
-		Keyring:               opts.Keyring,
-		InsecureSkipSignature: opts.InsecureSkipSignature,
-		HTTPClient:            opts.HTTPClient,
-		Report:                opts.Report,
-	})
-}
-
 // Newest returns the newest LTS release of Node major whose signed SHASUMS256.txt lists the
 // default archive of every platform (.tar.gz for macOS and Linux, .zip for Windows). Releases
 // that are listed but not (fully) published, or whose sums nothing trusted vouches for, are
 // skipped and reported.
-func Newest(ctx context.Context, opts Options, major int) (*Release, error) {
-	rep := report.Or(opts.Report)
-	entries, err := FetchIndex(ctx, opts)
+func Newest(ctx context.Context, c *fetch.Client, major int, rep report.Reporter) (*Release, error) {
+	rep = report.Or(rep)
+	entries, err := FetchIndex(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +93,7 @@ func Newest(ctx context.Context, opts Options, major int) (*Release, error) {
 		candidates = append(candidates, e)
 	}
 	if len(candidates) == 0 {
-		return nil, fmt.Errorf("%s/index.json lists no LTS release of Node %d: pick a major with an LTS line (--major N)", fetch.Redact(mirror(opts)), major)
+		return nil, fmt.Errorf("%s/index.json lists no LTS release of Node %d: pick a major with an LTS line (--major N)", fetch.Redact(c.Mirror()), major)
 	}
 	// Newest first by version, whatever the index's order.
 	sort.SliceStable(candidates, func(i, j int) bool {
@@ -132,7 +101,7 @@ func Newest(ctx context.Context, opts Options, major int) (*Release, error) {
 	})
 	var skipped []Skipped
 	for _, e := range candidates {
-		sums, reason, err := verifiedSums(ctx, opts, e.Version)
+		sums, reason, err := verifiedSums(ctx, c, e.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -148,16 +117,12 @@ func Newest(ctx context.Context, opts Options, major int) (*Release, error) {
 		r.Checksums, r.checksumKeys = checksums(e.Version, sums)
 		return r, nil
 	}
-	return nil, fmt.Errorf("no LTS release of Node %d on %s has signed checksums for all six platforms (%d skipped)", major, fetch.Redact(mirror(opts)), len(skipped))
+	return nil, fmt.Errorf("no LTS release of Node %d on %s has signed checksums for all six platforms (%d skipped)", major, fetch.Redact(c.Mirror()), len(skipped))
 }
 
 // verifiedSums returns the trusted sums of a version, or a reason to skip it.
-func verifiedSums(ctx context.Context, opts Options, version string) (fetch.Sums, string, error) {
-	f, err := fetcher(opts, version)
-	if err != nil {
-		return nil, "", err
-	}
-	sums, err := f.VerifiedSums(ctx)
+func verifiedSums(ctx context.Context, c *fetch.Client, version string) (fetch.Sums, string, error) {
+	sums, err := c.VerifiedSums(ctx, version)
 	if err == nil {
 		return sums, "", nil
 	}
@@ -204,12 +169,4 @@ func checksums(version string, sums fetch.Sums) (map[string]string, []string) {
 		}
 	}
 	return out, keys
-}
-
-func mirror(opts Options) string {
-	m := opts.Mirror
-	if m == "" {
-		m = fetch.DefaultMirror
-	}
-	return strings.TrimRight(m, "/")
 }
