@@ -82,13 +82,31 @@ type File struct {
 	Source string `json:"source,omitempty"`
 }
 
+// Input names one of the paths Options gives.
+type Input string
+
+const (
+	InputEntry      Input = "entry"       // Options.Entry
+	InputPackageDir Input = "package dir" // Options.PackageDir
+	InputOut        Input = "output"      // Options.Out
+)
+
+// InputError is a path in Options that cannot be used as given.
+type InputError struct {
+	Input   Input
+	Path    string
+	Problem string // e.g. "is not a directory"
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("%s %s %s", e.Input, e.Path, e.Problem) }
+
 // MissingPackageError is a package the entry imports that is not installed.
 type MissingPackageError struct {
 	Package, Dir string
 }
 
 func (e *MissingPackageError) Error() string {
-	return fmt.Sprintf("cannot resolve %s from %s: run `npm ci` in %s", e.Package, e.Dir, e.Dir)
+	return fmt.Sprintf("cannot resolve %s from %s", e.Package, e.Dir)
 }
 
 // Build builds the server into opts.Out, or reports it up to date.
@@ -105,7 +123,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	if st, err := os.Stat(pkgDir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("package dir %s is not a directory: pass --package-dir with the folder holding package.json and node_modules", pkgDir)
+		return nil, &InputError{Input: InputPackageDir, Path: pkgDir, Problem: "is not a directory"}
 	}
 	out, err := absOut(opts.Out)
 	if err != nil {
@@ -117,7 +135,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 		if st, err := os.Stat(entry); err != nil || !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("entry %s is not a readable file: pass --entry with the server's .mjs", entry)
+			return nil, &InputError{Input: InputEntry, Path: entry, Problem: "is not a readable file"}
 		}
 	}
 	s := settings{
@@ -273,7 +291,7 @@ func absOut(out string) (string, error) {
 		abs = real
 	}
 	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
-		return "", fmt.Errorf("output %s exists and is not a directory: pass --out with a directory", abs)
+		return "", &InputError{Input: InputOut, Path: abs, Problem: "exists and is not a directory"}
 	}
 	return abs, nil
 }

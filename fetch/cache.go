@@ -40,11 +40,11 @@ type cachedBinary struct {
 	fromCache bool
 }
 
-// OfflineError names what --offline could not find.
+// OfflineError names what an offline run (Options.Offline) could not find in the cache.
 type OfflineError struct{ What, CacheDir string }
 
 func (e *OfflineError) Error() string {
-	return fmt.Sprintf("--offline: %s is not in the cache %s; run once without --offline to fill it", e.What, e.CacheDir)
+	return fmt.Sprintf("offline: %s is not in the cache %s", e.What, e.CacheDir)
 }
 
 // ChecksumError is a download whose bytes do not match the signed sums.

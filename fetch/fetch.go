@@ -61,7 +61,7 @@ type Options struct {
 	Offline  bool   // use only the cache
 	// Keyring replaces the embedded Node release keys when non-nil.
 	Keyring openpgp.EntityList
-	// InsecureSkipSignature trusts SHASUMS256.txt without a signature (warned).
+	// InsecureSkipSignature trusts SHASUMS256.txt without a signature; warn your user.
 	InsecureSkipSignature bool
 
 	HTTPClient   *http.Client
@@ -80,6 +80,14 @@ type Request struct {
 	TarKind, WinKind Kind
 	// Pin returns an extra SHA-256 pin for an artifact file, e.g. from the app's versions.env.
 	Pin func(file string) (string, bool)
+}
+
+// PinMismatchError is an artifact whose checksum in the signed SHASUMS256.txt differs from the
+// caller's pin (Request.Pin).
+type PinMismatchError struct{ File, Signed, Pinned string }
+
+func (e *PinMismatchError) Error() string {
+	return fmt.Sprintf("%s: the signed SHASUMS256.txt says sha256 %s but the pin is %s", e.File, e.Signed, e.Pinned)
 }
 
 // Result is one installed binary.
@@ -246,7 +254,7 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 	}
 	if f.req.Pin != nil {
 		if pin, ok := f.req.Pin(file); ok && pin != want {
-			return Result{}, fmt.Errorf("%s: the signed SHASUMS256.txt says sha256 %s but versions.env pins %s; update the pin only if the release really changed", file, want, pin)
+			return Result{}, &PinMismatchError{File: file, Signed: want, Pinned: pin}
 		}
 	}
 	c := &cache{root: filepath.Join(f.opts.CacheDir, "node")}

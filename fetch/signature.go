@@ -80,7 +80,7 @@ type SignatureError struct {
 }
 
 func (e *SignatureError) Error() string {
-	return fmt.Sprintf("refusing %s: %v (use --keyring FILE for a mirror that re-signs, or --insecure-skip-signature to skip this check)", e.What, e.Err)
+	return fmt.Sprintf("refusing %s: %v", e.What, e.Err)
 }
 
 func (e *SignatureError) Unwrap() error { return e.Err }

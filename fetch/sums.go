@@ -21,7 +21,6 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 	where := fmt.Sprintf("SHASUMS256.txt of Node v%s from %s", v, Redact(f.opts.Mirror))
 
 	if f.opts.InsecureSkipSignature {
-		f.rep.Warnf("--insecure-skip-signature: trusting %s without checking its signature", where)
 		if f.opts.Offline {
 			if text, err := os.ReadFile(filepath.Join(dir, "SHASUMS256.txt")); err == nil {
 				return text, nil

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/nize/nizepack/internal/atomicfile"
@@ -20,9 +21,6 @@ import (
 	"github.com/nize/nizepack/target"
 	"github.com/nize/nizepack/tauri"
 )
-
-// NodeEntry is the base name of the externalBin entry that fetch-node, not cargo, provides.
-const NodeEntry = "node"
 
 // Options say what to copy where.
 type Options struct {
@@ -34,8 +32,11 @@ type Options struct {
 	CargoTargetDir string
 	// Profile is the cargo profile; "" means release. "dev" builds land in debug/.
 	Profile string
-	// Bins are the binary names to copy; empty means every externalBin entry except node.
+	// Bins are the binary names to copy; empty means every externalBin entry not excluded.
 	Bins []string
+	// Exclude names externalBin entries (by base name, e.g. "node") that something other than
+	// cargo provides.
+	Exclude []string
 	// Host is the machine's own target, whose builds may sit in <target dir>/<profile>/ without
 	// a triple; nil means target.Host().
 	Host *target.Target
@@ -59,14 +60,45 @@ type Installed struct {
 	UpToDate bool `json:"up_to_date"`
 }
 
-// Problem is one sidecar that cannot be installed; Run returns all of them joined.
-type Problem struct{ Msg string }
+// NotBuiltError is a sidecar that cargo has not built for the target: no file at any of the
+// places looked.
+type NotBuiltError struct {
+	Name     string   // the cargo binary name
+	Platform string   // the target's friendly name
+	Looked   []string // the paths tried, in order
+	Cargo    []string // the cargo command that builds it
+}
 
-func (p *Problem) Error() string { return p.Msg }
+func (e *NotBuiltError) Error() string {
+	return fmt.Sprintf("sidecar %s for %s not found at %s", e.Name, e.Platform, strings.Join(e.Looked, " or "))
+}
 
-// Entries lists the sidecars to install for t: the merged config's externalBin entries except
-// node, or the named bins (their entries when listed, else binaries/<name>).
-func Entries(p *tauri.Project, t target.Target, bins []string) ([]Sidecar, []string, error) {
+// WrongBinaryError is a built sidecar of the wrong format or CPU for the target.
+type WrongBinaryError struct {
+	Path  string
+	Err   error    // what is wrong, e.g. "is ELF amd64, but linux-arm64 needs ELF arm64"
+	Cargo []string // the cargo command that builds the right one
+}
+
+func (e *WrongBinaryError) Error() string { return fmt.Sprintf("%s %v", e.Path, e.Err) }
+func (e *WrongBinaryError) Unwrap() error { return e.Err }
+
+// NoSidecarsError is a config whose externalBin lists nothing to install.
+type NoSidecarsError struct {
+	Config   string   // the base config file
+	Excluded []string // the entries left out (Options.Exclude)
+}
+
+func (e *NoSidecarsError) Error() string {
+	if len(e.Excluded) == 0 {
+		return fmt.Sprintf("bundle.externalBin in %s lists no sidecar", e.Config)
+	}
+	return fmt.Sprintf("bundle.externalBin in %s lists no sidecar besides %s", e.Config, strings.Join(e.Excluded, ", "))
+}
+
+// entries lists the sidecars to install for t: the merged config's externalBin entries not
+// excluded, or the named bins (their entries when listed, else binaries/<name>).
+func entries(p *tauri.Project, t target.Target, bins, exclude []string) ([]Sidecar, []string, error) {
 	cfg, err := p.Merged(t.GOOS)
 	if err != nil {
 		return nil, nil, err
@@ -85,12 +117,12 @@ func Entries(p *tauri.Project, t target.Target, bins []string) ([]Sidecar, []str
 	var warnings []string
 	if len(bins) == 0 {
 		for _, e := range entries {
-			if name := path.Base(filepath.ToSlash(e)); name != NodeEntry {
+			if name := path.Base(filepath.ToSlash(e)); !slices.Contains(exclude, name) {
 				out = append(out, Sidecar{Entry: e, Name: name})
 			}
 		}
 		if len(out) == 0 {
-			return nil, nil, fmt.Errorf("bundle.externalBin in %s lists no sidecar besides node; add the Rust binaries to it or name them with --bin", p.Base.Path)
+			return nil, nil, &NoSidecarsError{Config: p.Base.Path, Excluded: exclude}
 		}
 		return out, nil, nil
 	}
@@ -111,15 +143,15 @@ func Entries(p *tauri.Project, t target.Target, bins []string) ([]Sidecar, []str
 	return out, warnings, nil
 }
 
-// profileDir is the folder cargo writes a profile's builds to, and the flag that selects it.
-func profileDir(profile string) (dir, flag string) {
+// profileDir is the folder cargo writes a profile's builds to, and the arguments that select it.
+func profileDir(profile string) (dir string, args []string) {
 	switch profile {
 	case "", "release":
-		return "release", " --release"
+		return "release", []string{"--release"}
 	case "dev", "debug":
-		return "debug", ""
+		return "debug", nil
 	}
-	return profile, " --profile " + profile
+	return profile, []string{"--profile", profile}
 }
 
 type job struct {
@@ -139,7 +171,7 @@ func Install(ctx context.Context, opts Options) ([]Installed, error) {
 			host = &h
 		}
 	}
-	sidecars, warnings, err := Entries(opts.Project, opts.Target, opts.Bins)
+	sidecars, warnings, err := entries(opts.Project, opts.Target, opts.Bins, opts.Exclude)
 	if err != nil {
 		return nil, err
 	}
@@ -150,16 +182,16 @@ func Install(ctx context.Context, opts Options) ([]Installed, error) {
 	if ctd == "" {
 		ctd = "target"
 	}
-	pdir, pflag := profileDir(opts.Profile)
+	pdir, pargs := profileDir(opts.Profile)
 
-	slices := []target.Target{opts.Target}
+	archs := []target.Target{opts.Target}
 	if opts.Target.Universal() {
-		slices = opts.Target.SliceTargets()
+		archs = opts.Target.SliceTargets()
 	}
 	var jobs []job
 	var problems []error
 	for _, sc := range sidecars {
-		for _, t := range slices {
+		for _, t := range archs {
 			file := sc.Name + t.Exe()
 			src := filepath.Join(ctd, t.Triple, pdir, file)
 			looked := []string{src}
@@ -170,10 +202,10 @@ func Install(ctx context.Context, opts Options) ([]Installed, error) {
 					src = alt
 				}
 			}
-			build := fmt.Sprintf("`cargo build%s --target %s --bin %s`", pflag, t.Triple, sc.Name)
+			cargo := append(append([]string{"cargo", "build"}, pargs...), "--target", t.Triple, "--bin", sc.Name)
 			st, err := os.Stat(src)
 			if err != nil || !st.Mode().IsRegular() {
-				problems = append(problems, &Problem{fmt.Sprintf("sidecar %s for %s not found at %s; build it with %s (or set --cargo-target-dir)", sc.Name, t.Name, strings.Join(looked, " or "), build)})
+				problems = append(problems, &NotBuiltError{Name: sc.Name, Platform: t.Name, Looked: looked, Cargo: cargo})
 				continue
 			}
 			info, err := binfmt.IdentifyFile(src)
@@ -181,7 +213,7 @@ func Install(ctx context.Context, opts Options) ([]Installed, error) {
 				err = binfmt.Check(info, t)
 			}
 			if err != nil {
-				problems = append(problems, &Problem{fmt.Sprintf("%s %v; build it with %s", src, err, build)})
+				problems = append(problems, &WrongBinaryError{Path: src, Err: err, Cargo: cargo})
 				continue
 			}
 			jobs = append(jobs, job{src: src, dst: dest(opts.Project.Dir, t, sc.Entry), t: t, info: info})
@@ -210,7 +242,7 @@ func Install(ctx context.Context, opts Options) ([]Installed, error) {
 	if opts.Target.Universal() {
 		for _, sc := range sidecars {
 			var parts []string
-			for _, t := range slices {
+			for _, t := range archs {
 				parts = append(parts, dest(opts.Project.Dir, t, sc.Entry))
 			}
 			dst := dest(opts.Project.Dir, opts.Target, sc.Entry)

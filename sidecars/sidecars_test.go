@@ -3,6 +3,7 @@ package sidecars
 import (
 	"context"
 	"debug/macho"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -60,7 +61,7 @@ func TestInstallEachSingleTarget(t *testing.T) {
 			build(t, ctd, tg.Triple, n, tg)
 		}
 		other := target.Target{Triple: "none"} // no host fallback
-		got, err := Install(context.Background(), Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
+		got, err := Install(context.Background(), Options{Exclude: []string{"node"}, Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
 		if err != nil {
 			t.Fatalf("%s: %v", tg.Name, err)
 		}
@@ -94,7 +95,7 @@ func TestUniversal(t *testing.T) {
 		build(t, ctd, arm.Triple, n, arm)
 		build(t, ctd, x86.Triple, n, x86)
 	}
-	got, err := Install(context.Background(), Options{Project: p, Target: mustTarget(t, "macos-universal"), CargoTargetDir: ctd, Bins: []string{"nize_api_server"}})
+	got, err := Install(context.Background(), Options{Exclude: []string{"node"}, Project: p, Target: mustTarget(t, "macos-universal"), CargoTargetDir: ctd, Bins: []string{"nize_api_server"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,12 +127,13 @@ func TestHostFallback(t *testing.T) {
 	for _, n := range []string{"nize_api_server", "nize_terminator"} {
 		build(t, ctd, "", n, tg) // target/release/<name>
 	}
-	if _, err := Install(context.Background(), Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &tg}); err != nil {
+	if _, err := Install(context.Background(), Options{Exclude: []string{"node"}, Project: p, Target: tg, CargoTargetDir: ctd, Host: &tg}); err != nil {
 		t.Fatal(err)
 	}
 	other := mustTarget(t, "linux-arm64")
-	_, err := Install(context.Background(), Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
-	if err == nil || !strings.Contains(err.Error(), "cargo build --release --target x86_64-unknown-linux-gnu --bin nize_api_server") {
+	_, err := Install(context.Background(), Options{Exclude: []string{"node"}, Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
+	nb := notBuilt(err)
+	if len(nb) != 2 || strings.Join(nb[0].Cargo, " ") != "cargo build --release --target x86_64-unknown-linux-gnu --bin nize_api_server" {
 		t.Errorf("without host fallback: %v", err)
 	}
 }
@@ -142,19 +144,53 @@ func TestProblemsWriteNothing(t *testing.T) {
 	tg := mustTarget(t, "linux-arm64")
 	build(t, ctd, tg.Triple, "nize_api_server", mustTarget(t, "linux-x86_64")) // wrong CPU
 	other := mustTarget(t, "windows-x86_64")
-	_, err := Install(context.Background(), Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other, Profile: "dev"})
+	_, err := Install(context.Background(), Options{Exclude: []string{"node"}, Project: p, Target: tg, CargoTargetDir: ctd, Host: &other, Profile: "dev"})
 	if err == nil {
 		t.Fatal("no error")
 	}
 	// dev profile looks in debug/, and says so.
-	if !strings.Contains(err.Error(), filepath.Join(ctd, tg.Triple, "debug", "nize_api_server")) || !strings.Contains(err.Error(), "`cargo build --target aarch64-unknown-linux-gnu --bin nize_terminator`") {
+	nb := notBuilt(err)
+	if len(nb) != 2 || nb[0].Looked[0] != filepath.Join(ctd, tg.Triple, "debug", "nize_api_server") || strings.Join(nb[1].Cargo, " ") != "cargo build --target aarch64-unknown-linux-gnu --bin nize_terminator" {
 		t.Errorf("err = %v", err)
 	}
-	_, err = Install(context.Background(), Options{Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
-	if err == nil || !strings.Contains(err.Error(), "is ELF amd64, but linux-arm64 needs ELF arm64") || !strings.Contains(err.Error(), "nize_terminator for linux-arm64 not found") {
+	_, err = Install(context.Background(), Options{Exclude: []string{"node"}, Project: p, Target: tg, CargoTargetDir: ctd, Host: &other})
+	var wrong *WrongBinaryError
+	if !errors.As(err, &wrong) || !strings.Contains(wrong.Error(), "is ELF amd64, but linux-arm64 needs ELF arm64") || len(notBuilt(err)) != 1 {
 		t.Errorf("err = %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(p.Dir, "binaries")); err == nil {
 		t.Error("binaries/ was created despite the problems")
+	}
+}
+
+// notBuilt collects the *NotBuiltError problems of Install's joined error, in order.
+func notBuilt(err error) []*NotBuiltError {
+	var out []*NotBuiltError
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return nil
+	}
+	for _, e := range joined.Unwrap() {
+		var nb *NotBuiltError
+		if errors.As(e, &nb) {
+			out = append(out, nb)
+		}
+	}
+	return out
+}
+
+func TestNoSidecarsBesidesExcluded(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tauri.conf.json"), []byte(`{"identifier": "x", "bundle": {"externalBin": ["binaries/node"]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := tauri.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Install(context.Background(), Options{Exclude: []string{"node"}, Project: p, Target: mustTarget(t, "linux-x86_64")})
+	var none *NoSidecarsError
+	if !errors.As(err, &none) || none.Config != p.Base.Path || strings.Join(none.Excluded, ",") != "node" {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -174,7 +174,7 @@ func (e *FormatError) Error() string {
 type V1Error struct{ Path string }
 
 func (e *V1Error) Error() string {
-	return fmt.Sprintf("%s is a Tauri v1 config (it has tauri.bundle); run `npx tauri migrate` to move it to Tauri v2, then run nizepack again", e.Path)
+	return fmt.Sprintf("%s is a Tauri v1 config (it has tauri.bundle)", e.Path)
 }
 
 // ErrNotObject means the top level of a config is not a JSON object.

@@ -2,6 +2,7 @@ package tauri
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -97,11 +98,14 @@ func Plan(p *Project, opts Options) ([]Change, error) {
 }
 
 // Apply writes every changed file atomically, keeping its mode, and returns the paths written.
-func Apply(changes []Change) ([]string, error) {
+func Apply(ctx context.Context, changes []Change) ([]string, error) {
 	var written []string
 	for _, c := range changes {
 		if !c.Changed() {
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return written, err
 		}
 		if err := atomicfile.WriteFile(c.File.Path, c.New, c.File.Mode); err != nil {
 			return written, fmt.Errorf("writing %s: %w", c.File.Path, err)

@@ -2,6 +2,7 @@ package tauri
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -138,7 +139,7 @@ func TestRewriteRefuses(t *testing.T) {
 		want string
 	}{
 		{"malformed.json", "malformed.json:6:7: invalid character '\"' after array element"},
-		{"v1.json", "v1.json is a Tauri v1 config (it has tauri.bundle); run `npx tauri migrate`"},
+		{"v1.json", "v1.json is a Tauri v1 config (it has tauri.bundle)"},
 		{"unquoted.json5", "unquoted.json5:2:3: invalid literal: identifier; nizepack reads JSON5 files written as JSON with comments"},
 		{"Tauri.toml", "Tauri.toml is TOML, which nizepack does not read or edit"},
 	}
@@ -249,7 +250,7 @@ func TestPlanFixtureApp(t *testing.T) {
 	if !changed["tauri.conf.json"] || !changed["tauri.windows.conf.json"] || changed["tauri.linux.conf.json"] {
 		t.Errorf("changed = %v", changed)
 	}
-	written, err := Apply(changes)
+	written, err := Apply(context.Background(), changes)
 	if err != nil || len(written) != 2 {
 		t.Fatalf("Apply = %v, %v", written, err)
 	}

@@ -49,8 +49,12 @@ func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetc
 	if err != nil {
 		return fetch.Options{}, fetch.Request{}, err
 	}
-	opts := src.clientOptions(newReporter(s, g))
+	rep := newReporter(s, g)
+	opts := src.clientOptions(rep)
 	opts.Offline, opts.StallTimeout = ff.offline, ff.stallTimeout
+	if src.insecure {
+		rep.Warnf("--insecure-skip-signature: trusting SHASUMS256.txt of Node v%s from %s without checking its signature", version, fetch.Redact(src.mirror))
+	}
 	req := fetch.Request{
 		Version: version,
 		Pin:     func(file string) (string, bool) { return p.NodeChecksum(version, file) },

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -114,13 +115,21 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	opts.Bundle.Reporter = rep
 
 	if !o.skipSidecars {
-		opts.Sidecars = &sidecars.Options{CargoTargetDir: resolveCargoTargetDir(s, o.cargoTargetDir), Profile: o.profile, Bins: o.bins, Reporter: rep}
+		opts.Sidecars = &sidecars.Options{CargoTargetDir: resolveCargoTargetDir(s, o.cargoTargetDir), Profile: o.profile, Bins: o.bins, Exclude: nize.NotFromCargo(), Reporter: rep}
 	}
 	if o.smoke {
 		opts.Smoke = &smoke.Options{}
 	}
 
 	sum, runErr := prepare.Run(cmd.Context(), opts)
+	var failed *prepare.StepError
+	if sum != nil && errors.As(runErr, &failed) {
+		for i := range sum.Steps {
+			if sum.Steps[i].Name == failed.Step {
+				sum.Steps[i].Error = describe(failed.Err) // with the fix, as the error line has it
+			}
+		}
+	}
 	if sum != nil {
 		if sum.Verify != nil {
 			printProblems(s, sum.Verify.Problems)

@@ -76,7 +76,7 @@ func Main(ctx context.Context, s Streams, args []string) int {
 	if errors.As(err, &exit) {
 		return exit.Code
 	}
-	msg := strings.TrimSpace(err.Error())
+	msg := strings.TrimSpace(describe(err))
 	fmt.Fprintf(s.Err, "nizepack: %s\n", msg)
 	if s.getenv("GITHUB_ACTIONS") == "true" {
 		var syntax *tauri.SyntaxError

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/sidecars"
 )
 
@@ -35,7 +36,7 @@ macos-universal installs both macOS slices and a fat Mach-O of the two. No PLATF
 				return err
 			}
 			done, err := sidecars.Install(cmd.Context(), sidecars.Options{
-				Project: p, Target: t, CargoTargetDir: resolveCargoTargetDir(s, cargoTargetDir), Profile: profile, Bins: bins,
+				Project: p, Target: t, CargoTargetDir: resolveCargoTargetDir(s, cargoTargetDir), Profile: profile, Bins: bins, Exclude: nize.NotFromCargo(),
 				Reporter: newReporter(s, g),
 			})
 			if err != nil {

@@ -96,7 +96,7 @@ change is needed, 0 when not.`,
 				rep.Infof("Tauri config is up to date")
 				return nil
 			}
-			written, err := tauri.Apply(changes)
+			written, err := tauri.Apply(cmd.Context(), changes)
 			if err != nil {
 				return err
 			}

@@ -143,6 +143,9 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 		return err
 	}
 	rep := newReporter(s, g)
+	if src.insecure {
+		rep.Warnf("--insecure-skip-signature: trusting the SHASUMS256.txt of every candidate release on %s without checking its signature", fetch.Redact(src.mirror))
+	}
 	client, err := fetch.New(src.clientOptions(rep))
 	if err != nil {
 		return err

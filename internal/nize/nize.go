@@ -37,6 +37,10 @@ func Migration() tauri.Options {
 	}
 }
 
+// NotFromCargo lists the externalBin entries (by base name) that cargo does not build: node,
+// which fetch-node installs. The sidecars step leaves them out.
+func NotFromCargo() []string { return []string{fetch.BinaryBase} }
+
 // NodeSidecar is the node binary fetch-node installs for t in the Tauri dir.
 func NodeSidecar(tauriDir string, t target.Target) string {
 	return filepath.Join(tauriDir, BinariesDir, fetch.BinaryName(t))

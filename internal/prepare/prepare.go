@@ -127,7 +127,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			if err != nil {
 				return err
 			}
-			if r.Written, err = tauri.Apply(changes); err != nil {
+			if r.Written, err = tauri.Apply(ctx, changes); err != nil {
 				return err
 			}
 			// Later steps read the config as rewritten.

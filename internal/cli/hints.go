@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nize/nizepack/bundle"
+	"github.com/nize/nizepack/fetch"
+	"github.com/nize/nizepack/sidecars"
+	"github.com/nize/nizepack/tauri"
+)
+
+// describe renders an error for the user: the libraries' facts, and where a library error has a
+// fix that is a nizepack flag, a command or a versions.env pin, that fix. Wrapping context and
+// joined errors are kept as they read.
+func describe(err error) string {
+	if err == nil {
+		return ""
+	}
+	if msg, ok := withHint(err); ok {
+		return msg
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		parts := make([]string, 0, len(u.Unwrap()))
+		for _, e := range u.Unwrap() {
+			if e != nil {
+				parts = append(parts, describe(e))
+			}
+		}
+		if strings.Join(rawMessages(u.Unwrap()), "\n") == err.Error() { // errors.Join's own text
+			return strings.Join(parts, "\n")
+		}
+	case interface{ Unwrap() error }:
+		// "context: inner" → "context: " + describe(inner), when the wrapper ends with the inner text.
+		if inner := u.Unwrap(); inner != nil {
+			msg, im := err.Error(), inner.Error()
+			if strings.HasSuffix(msg, im) {
+				return msg[:len(msg)-len(im)] + describe(inner)
+			}
+		}
+	}
+	return err.Error()
+}
+
+func rawMessages(errs []error) []string {
+	var out []string
+	for _, e := range errs {
+		if e != nil {
+			out = append(out, e.Error())
+		}
+	}
+	return out
+}
+
+// withHint renders the library errors whose fix lies in how nizepack is called.
+func withHint(err error) (string, bool) {
+	switch e := err.(type) {
+	case *bundle.MissingPackageError:
+		return fmt.Sprintf("%s: run `npm ci` in %s", e, e.Dir), true
+	case *bundle.InputError:
+		switch e.Input {
+		case bundle.InputEntry:
+			return fmt.Sprintf("%s: pass --entry with the server's .mjs", e), true
+		case bundle.InputPackageDir:
+			return fmt.Sprintf("%s: pass --package-dir with the folder holding package.json and node_modules", e), true
+		case bundle.InputOut:
+			return fmt.Sprintf("%s: pass --out with a directory", e), true
+		}
+	case *fetch.OfflineError:
+		return fmt.Sprintf("--offline: %s is not in the cache %s; run once without --offline to fill it", e.What, e.CacheDir), true
+	case *fetch.SignatureError:
+		return fmt.Sprintf("%s (use --keyring FILE for a mirror that re-signs, or --insecure-skip-signature to skip this check)", e), true
+	case *fetch.PinMismatchError:
+		return fmt.Sprintf("%s: the signed SHASUMS256.txt says sha256 %s but versions.env pins %s; update the pin only if the release really changed", e.File, e.Signed, e.Pinned), true
+	case *sidecars.NotBuiltError:
+		return fmt.Sprintf("%s; build it with `%s` (or set --cargo-target-dir)", e, strings.Join(e.Cargo, " ")), true
+	case *sidecars.WrongBinaryError:
+		return fmt.Sprintf("%s; build it with `%s`", e, strings.Join(e.Cargo, " ")), true
+	case *sidecars.NoSidecarsError:
+		return fmt.Sprintf("%s; add the Rust binaries to it or name them with --bin", e), true
+	case *tauri.V1Error:
+		return fmt.Sprintf("%s; run `npx tauri migrate` to move it to Tauri v2, then run nizepack again", e), true
+	}
+	return "", false
+}
