@@ -5,8 +5,6 @@ package fetch
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -314,37 +312,20 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 
 var errCorruptCache = errors.New("cached file does not match its recorded sha256")
 
-// installCopy writes src to dst atomically with mode 0755 unless dst already has sum. The
-// copy is hashed as it goes; a mismatch with sum aborts it before dst is touched.
+// installCopy writes src to dst atomically with mode 0755 unless dst already has sum. The copy
+// is hashed as it goes; a mismatch with sum aborts it before dst is touched.
 func installCopy(src, sum, dst string) (upToDate bool, err error) {
-	if isInstalled(dst, sum) {
-		return true, nil
-	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return false, fmt.Errorf("creating the output directory: %w", err)
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return false, err
-	}
-	defer in.Close()
-	err = atomicfile.Write(dst, 0o755, func(w io.Writer) error {
-		h := sha256.New()
-		if _, err := io.Copy(io.MultiWriter(w, h), in); err != nil {
-			return err
-		}
-		if hex.EncodeToString(h.Sum(nil)) != sum {
-			return errCorruptCache
-		}
-		return nil
-	})
-	if errors.Is(err, errCorruptCache) {
-		return false, err
-	}
-	if err != nil {
+	wrote, _, err := atomicfile.Copy(src, dst, 0o755, sum)
+	switch {
+	case errors.Is(err, atomicfile.ErrMismatch):
+		return false, errCorruptCache
+	case err != nil:
 		return false, fmt.Errorf("writing %s: %w", dst, err)
 	}
-	return false, nil
+	return !wrote, nil
 }
 
 func (f *installer) fetchUniversal(ctx context.Context, t target.Target) ([]Result, error) {
@@ -357,9 +338,7 @@ func (f *installer) fetchUniversal(ctx context.Context, t target.Target) ([]Resu
 	for _, s := range slices {
 		paths = append(paths, s.Path)
 	}
-	wrote, err := atomicfile.WriteIfChanged(out, 0o755, func(w io.Writer) error {
-		return binfmt.WriteFatFiles(w, paths...)
-	})
+	wrote, err := binfmt.WriteFatFile(out, paths...)
 	if err != nil {
 		return slices, fmt.Errorf("%s: writing %s: %w", t.Name, out, err)
 	}
@@ -411,12 +390,5 @@ func (c *Client) Get(ctx context.Context, rel string) ([]byte, error) {
 	return c.client.getSmall(ctx, c.opts.Mirror+"/"+strings.TrimLeft(rel, "/"))
 }
 
-// isInstalled reports whether dst is an executable regular file with the given sum.
-func isInstalled(dst, sum string) bool {
-	fi, err := os.Lstat(dst)
-	if err != nil || !fi.Mode().IsRegular() || (fi.Mode().Perm()&0o111 == 0 && !isWindowsHost()) {
-		return false
-	}
-	got, _, err := filehash.SHA256(dst)
-	return err == nil && got == sum
-}
+// isInstalled reports whether dst is the installed binary with the given sum.
+func isInstalled(dst, sum string) bool { return atomicfile.Holds(dst, 0o755, sum) }

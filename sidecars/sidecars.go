@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -247,7 +246,7 @@ func Install(ctx context.Context, opts Options) ([]Installed, error) {
 			}
 			dst := dest(opts.Project.Dir, opts.Target, sc.Entry)
 			rep.Infof("joining %s into %s", strings.Join(parts, " + "), dst)
-			wrote, err := atomicfile.WriteIfChanged(dst, 0o755, func(w io.Writer) error { return binfmt.WriteFatFiles(w, parts...) })
+			wrote, err := binfmt.WriteFatFile(dst, parts...)
 			if err != nil {
 				return done, fmt.Errorf("writing universal sidecar %s: %w", dst, err)
 			}
@@ -274,16 +273,7 @@ func install(src, dst string) (wrote bool, err error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return false, fmt.Errorf("creating %s: %w", filepath.Dir(dst), err)
 	}
-	wrote, err = atomicfile.WriteIfChanged(dst, 0o755, func(w io.Writer) error {
-		in, err := os.Open(src)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", src, err)
-		}
-		defer in.Close()
-		_, err = io.Copy(w, in)
-		return err
-	})
-	if err != nil {
+	if wrote, _, err = atomicfile.Copy(src, dst, 0o755, ""); err != nil {
 		return false, fmt.Errorf("writing %s: %w", dst, err)
 	}
 	return wrote, nil

@@ -5,10 +5,14 @@ package atomicfile
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"runtime"
+
+	"github.com/nize/nizepack/internal/filehash"
 )
 
 // Write creates or replaces path with what fill writes, with exactly the given mode.
@@ -56,4 +60,53 @@ func sameContent(path string, mode fs.FileMode, fill func(w io.Writer) error) (b
 		return false, err
 	}
 	return bytes.Equal(have.Sum(nil), want.Sum(nil)), nil
+}
+
+// ErrMismatch is a copy whose bytes do not hash to the sum the caller expected.
+var ErrMismatch = errors.New("the copied bytes do not match the expected sha256")
+
+// Copy makes dst a copy of src with exactly mode, atomically, unless dst already is a regular
+// file with that mode and those bytes. want, when not "", is the SHA-256 (lowercase hex) the
+// bytes must have: a dst holding it is current without reading src, and a src that hashes
+// otherwise aborts the copy with ErrMismatch before dst is touched. It returns whether it
+// wrote and the SHA-256 of dst's bytes.
+func Copy(src, dst string, mode fs.FileMode, want string) (wrote bool, sum string, err error) {
+	if want == "" {
+		if want, _, err = filehash.SHA256(src); err != nil {
+			return false, "", err
+		}
+	}
+	if Holds(dst, mode, want) {
+		return false, want, nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return false, "", err
+	}
+	defer in.Close()
+	err = Write(dst, mode, func(w io.Writer) error {
+		h := sha256.New()
+		if _, err := io.Copy(io.MultiWriter(w, h), in); err != nil {
+			return err
+		}
+		if hex.EncodeToString(h.Sum(nil)) != want {
+			return ErrMismatch
+		}
+		return nil
+	})
+	if err != nil {
+		return false, "", err
+	}
+	return true, want, nil
+}
+
+// Holds reports whether path is a regular file with exactly mode (on systems with modes) and
+// the given SHA-256.
+func Holds(path string, mode fs.FileMode, sum string) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || (runtime.GOOS != "windows" && fi.Mode().Perm() != mode.Perm()) {
+		return false
+	}
+	got, _, err := filehash.SHA256(path)
+	return err == nil && got == sum
 }

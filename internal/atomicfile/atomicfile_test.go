@@ -1,6 +1,8 @@
 package atomicfile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -46,5 +48,44 @@ func TestFailedFillLeavesOldFileAndNoTemp(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("dir has %d entries, want only the original", len(entries))
+	}
+}
+
+func TestCopy(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	if err := os.WriteFile(src, []byte("node"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wrote, sum, err := Copy(src, dst, 0o755, "")
+	want := sha256.Sum256([]byte("node"))
+	if err != nil || !wrote || sum != hex.EncodeToString(want[:]) {
+		t.Fatalf("first copy: wrote %v sum %q err %v", wrote, sum, err)
+	}
+	if got, _ := os.ReadFile(dst); string(got) != "node" {
+		t.Fatalf("dst = %q", got)
+	}
+	// Current: nothing written, with or without the expected sum.
+	for _, want := range []string{"", sum} {
+		if wrote, _, err := Copy(src, dst, 0o755, want); err != nil || wrote {
+			t.Errorf("second copy (want %q): wrote %v err %v", want, wrote, err)
+		}
+	}
+	// A source that does not hash to the expected sum leaves dst as it was.
+	if err := os.WriteFile(src, []byte("evil"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, []byte("old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Copy(src, dst, 0o755, sum); !errors.Is(err, ErrMismatch) {
+		t.Errorf("mismatch: err = %v", err)
+	}
+	if got, _ := os.ReadFile(dst); string(got) != "old" {
+		t.Errorf("a refused copy changed dst to %q", got)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("temp files left: %v", entries)
 	}
 }

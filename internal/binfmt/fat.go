@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/nize/nizepack/internal/atomicfile"
 )
 
 // FatAlignLog2 is the alignment of every slice in a fat file nizepack writes: 2^14 (16 KiB),
@@ -44,6 +46,13 @@ func WriteFat(w io.Writer, slices ...[]byte) error {
 		in[i] = FatSlice{R: bytes.NewReader(s), Size: int64(len(s))}
 	}
 	return WriteFatSlices(w, in...)
+}
+
+// WriteFatFile makes path (mode 0755, atomically) the fat Mach-O of the thin files at paths, and
+// leaves it alone when it already is exactly that. It reports whether it wrote. This is how a
+// universal macOS binary is joined, for node and for the Rust sidecars alike.
+func WriteFatFile(path string, paths ...string) (wrote bool, err error) {
+	return atomicfile.WriteIfChanged(path, 0o755, func(w io.Writer) error { return WriteFatFiles(w, paths...) })
 }
 
 // WriteFatFiles is WriteFat for thin Mach-O files on disk; it streams them, so large binaries

@@ -5,14 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/mod/semver"
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/internal/nize"
+	"github.com/nize/nizepack/internal/pins"
 )
 
 func init() { commands = append(commands, newBundlePgliteCmd) }
@@ -93,7 +92,7 @@ func bundleNodeMajor(s *Streams, g *globalOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return strconv.Atoi(strings.TrimPrefix(semver.Major("v"+v), "v"))
+	return pins.Major(v), nil
 }
 
 func bundleShownPath(wd, p string) string {

@@ -6,15 +6,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/mod/semver"
 
 	"github.com/nize/nizepack/internal/nize"
+	"github.com/nize/nizepack/internal/pins"
 	"github.com/nize/nizepack/internal/prepare"
 	"github.com/nize/nizepack/internal/smoke"
 	"github.com/nize/nizepack/sidecars"
@@ -110,7 +109,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 		return err
 	}
 	opts.Bundle.Entry, opts.Bundle.PackageDir = nize.Locate(wd, o.entry, o.packageDir)
-	opts.Bundle.NodeMajor, _ = strconv.Atoi(strings.TrimPrefix(semver.Major("v"+version), "v"))
+	opts.Bundle.NodeMajor = pins.Major(version)
 	opts.Bundle.Minify, opts.Bundle.Sourcemap, opts.Bundle.Force = o.minify, o.sourcemap, o.force
 	opts.Bundle.Reporter = rep
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -136,7 +135,7 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 			return usageErrorf("--major %d: give a Node.js major version such as 24", major)
 		}
 	} else {
-		major, _ = strconv.Atoi(strings.TrimPrefix(semver.Major("v"+current), "v"))
+		major = pins.Major(current)
 	}
 	src, err := o.src.resolve(s, p)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/mod/semver"
@@ -166,6 +167,12 @@ func ExactVersion(s, source string) (string, error) {
 		return "", fmt.Errorf("Node version %q from %s is not an exact version: pin a full MAJOR.MINOR.PATCH such as 24.21.0", s, source)
 	}
 	return strings.TrimPrefix(sv, "v"), nil
+}
+
+// Major is the major version of an exact version such as "24.21.0" (0 when it is not one).
+func Major(version string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(semver.Major("v"+strings.TrimPrefix(version, "v")), "v"))
+	return n
 }
 
 // ChecksumKey is the pin name for one artifact file, e.g. "node-v24.21.0-linux-x64.tar.xz"

@@ -86,3 +86,11 @@ func TestChecksumKey(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestMajor(t *testing.T) {
+	for v, want := range map[string]int{"24.21.0": 24, "v22.1.2": 22, "garbage": 0, "": 0} {
+		if got := Major(v); got != want {
+			t.Errorf("Major(%q) = %d, want %d", v, got, want)
+		}
+	}
+}
