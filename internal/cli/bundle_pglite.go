@@ -14,14 +14,14 @@ import (
 	"github.com/nize/nizepack/internal/pins"
 )
 
-func init() { commands = append(commands, newBundlePgliteCmd) }
+type bundlePgliteOptions struct {
+	entry, packageDir, out   string
+	minify, sourcemap, force bool
+	json                     bool
+}
 
 func newBundlePgliteCmd(s *Streams, g *globalOptions) *cobra.Command {
-	var (
-		entry, packageDir, out   string
-		minify, sourcemap, force bool
-		asJSON                   bool
-	)
+	o := &bundlePgliteOptions{}
 	cmd := &cobra.Command{
 		Use:   "bundle-pglite",
 		Short: "Bundle the PGlite server with esbuild and copy its runtime assets beside it",
@@ -32,54 +32,58 @@ new URL("<relative>", import.meta.url) beside it. <out> defaults to the Tauri di
 and is replaced as a whole; files nizepack did not write stay. Unchanged inputs: "up to date".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			wd, err := os.Getwd()
-			if err != nil {
-				return err
-			}
-			var opts bundle.Options
-			opts.Entry, opts.PackageDir = nize.Locate(wd, entry, packageDir)
-			if opts.Out = out; out == "" {
-				if opts.Out, err = tauriSubdir(filepath.FromSlash(nize.BundleDir), "--out"); err != nil {
-					return err
-				}
-			}
-			if opts.NodeMajor, err = bundleNodeMajor(s, g); err != nil {
-				return err
-			}
-			opts.Minify, opts.Sourcemap, opts.Force = minify, sourcemap, force
-			opts.Reporter = newReporter(s, g)
-			res, err := bundle.Build(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(s.Out, res)
-			}
-			shown := bundleShownPath(wd, res.Out)
-			var total int64
-			for _, f := range res.Files {
-				total += f.Size
-			}
-			if res.UpToDate {
-				fmt.Fprintf(s.Out, "%s is up to date (%d files, %s)\n", shown, len(res.Files), bundleSize(total))
-				return nil
-			}
-			for _, f := range res.Files {
-				fmt.Fprintf(s.Out, "%10s  %s\n", bundleSize(f.Size), filepath.Join(shown, f.Name))
-			}
-			fmt.Fprintf(s.Out, "%10s  total, from %s\n", bundleSize(total), bundlePackagesLine(res.Packages))
-			return nil
+			return runBundlePglite(cmd, s, g, o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&entry, "entry", "", "server entry file (default: "+nize.AppEntry+" when present, else nizepack's canonical server)")
-	f.StringVar(&packageDir, "package-dir", "", "folder whose node_modules the packages resolve from (default: the entry's package, else "+nize.AppPackageDir+" when present, else the working dir)")
-	f.StringVar(&out, "out", "", "output dir (default: <Tauri dir>/resources/pglite, or ./resources/pglite when the tree has no Tauri config)")
-	f.BoolVar(&minify, "minify", false, "minify the bundle")
-	f.BoolVar(&sourcemap, "sourcemap", false, "also write "+bundle.ServerFile+".map")
-	f.BoolVar(&force, "force", false, "rebuild even when the output is up to date")
-	f.BoolVar(&asJSON, "json", false, "print one JSON document describing the output")
+	f.StringVar(&o.entry, "entry", "", "server entry file (default: "+nize.AppEntry+" when present, else nizepack's canonical server)")
+	f.StringVar(&o.packageDir, "package-dir", "", "folder whose node_modules the packages resolve from (default: the entry's package, else "+nize.AppPackageDir+" when present, else the working dir)")
+	f.StringVar(&o.out, "out", "", "output dir (default: <Tauri dir>/resources/pglite, or ./resources/pglite when the tree has no Tauri config)")
+	f.BoolVar(&o.minify, "minify", false, "minify the bundle")
+	f.BoolVar(&o.sourcemap, "sourcemap", false, "also write "+bundle.ServerFile+".map")
+	f.BoolVar(&o.force, "force", false, "rebuild even when the output is up to date")
+	f.BoolVar(&o.json, "json", false, "print one JSON document describing the output")
 	return cmd
+}
+
+func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundlePgliteOptions) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	var opts bundle.Options
+	opts.Entry, opts.PackageDir = nize.Locate(wd, o.entry, o.packageDir)
+	if opts.Out = o.out; o.out == "" {
+		if opts.Out, err = tauriSubdir(filepath.FromSlash(nize.BundleDir), "--out"); err != nil {
+			return err
+		}
+	}
+	if opts.NodeMajor, err = bundleNodeMajor(s, g); err != nil {
+		return err
+	}
+	opts.Minify, opts.Sourcemap, opts.Force = o.minify, o.sourcemap, o.force
+	opts.Reporter = newReporter(s, g)
+	res, err := bundle.Build(cmd.Context(), opts)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return writeJSON(s.Out, res)
+	}
+	shown := bundleShownPath(wd, res.Out)
+	var total int64
+	for _, f := range res.Files {
+		total += f.Size
+	}
+	if res.UpToDate {
+		fmt.Fprintf(s.Out, "%s is up to date (%d files, %s)\n", shown, len(res.Files), bundleSize(total))
+		return nil
+	}
+	for _, f := range res.Files {
+		fmt.Fprintf(s.Out, "%10s  %s\n", bundleSize(f.Size), filepath.Join(shown, f.Name))
+	}
+	fmt.Fprintf(s.Out, "%10s  total, from %s\n", bundleSize(total), bundlePackagesLine(res.Packages))
+	return nil
 }
 
 // bundleNodeMajor is the major of the pinned Node version: esbuild's engine target.

@@ -15,8 +15,6 @@ import (
 	"github.com/nize/nizepack/target"
 )
 
-func init() { commands = append(commands, newFetchNodeCmd) }
-
 // fetchFlags are fetch-node's download flags, shared with prepare.
 type fetchFlags struct {
 	src          nodeSourceFlags

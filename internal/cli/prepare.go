@@ -19,8 +19,6 @@ import (
 	"github.com/nize/nizepack/sidecars"
 )
 
-func init() { commands = append(commands, newPrepareCmd) }
-
 type prepareOptions struct {
 	fetchFlags
 	config         string

@@ -137,12 +137,17 @@ func NewRoot(s *Streams) *cobra.Command {
 	})
 	root.PersistentFlags().StringVar(&g.versionsFile, "versions", "", "versions.env file with the pins (default: ./versions.env when present, else the embedded pins)")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print no progress, only results and errors")
-	for _, add := range commands {
-		root.AddCommand(add(s, g))
-	}
+	root.AddCommand(
+		newPrepareCmd(s, g),
+		newFetchNodeCmd(s, g),
+		newBundlePgliteCmd(s, g),
+		newSidecarsCmd(s, g),
+		newTauriCmd(s, g),
+		newVerifyCmd(s, g),
+		newSmokeCmd(s, g),
+		newVersionsCmd(s, g),
+		newPlatformsCmd(s, g),
+		newVersionCmd(s, g),
+	)
 	return root
 }
-
-// commands lists each command's constructor; each command file appends to it from init so
-// command files stay independent of each other.
-var commands []func(*Streams, *globalOptions) *cobra.Command

@@ -15,8 +15,6 @@ import (
 	"github.com/nize/nizepack/internal/smoke"
 )
 
-func init() { commands = append(commands, newSmokeCmd) }
-
 type smokeOptions struct {
 	node         string
 	bundle       string

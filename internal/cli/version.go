@@ -10,8 +10,6 @@ import (
 // Version is set at release time with -ldflags "-X github.com/nize/nizepack/internal/cli.Version=v1.2.3".
 var Version = ""
 
-func init() { commands = append(commands, newVersionCmd) }
-
 func newVersionCmd(s *Streams, _ *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",

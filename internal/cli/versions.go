@@ -13,11 +13,13 @@ import (
 	"github.com/nize/nizepack/internal/versions"
 )
 
-func init() { commands = append(commands, newVersionsCmd) }
+type versionsOptions struct {
+	nodeVersion string
+	json        bool
+}
 
 func newVersionsCmd(s *Streams, g *globalOptions) *cobra.Command {
-	var nodeVersionFlag string
-	var asJSON bool
+	o := &versionsOptions{}
 	cmd := &cobra.Command{
 		Use:   "versions",
 		Short: "Print each pin (versions.env) and where it came from",
@@ -29,55 +31,59 @@ versions.env), file (the app's versions.env or --versions FILE, with the line), 
   nizepack versions update --pin-checksums`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := loadPins(s, g)
-			if err != nil {
-				return err
-			}
-			if nodeVersionFlag != "" {
-				if _, err := nodeVersion(p, nodeVersionFlag); err != nil {
-					return err
-				}
-			}
-			type row struct {
-				Key    string `json:"key"`
-				Value  string `json:"value"`
-				Source string `json:"source"`
-				File   string `json:"file,omitempty"`
-				Line   int    `json:"line,omitempty"`
-			}
-			var rows []row
-			for _, k := range p.Keys() {
-				v, _ := p.Get(k)
-				r := row{Key: k, Value: v.Value, Source: string(v.Source)}
-				switch src := string(v.Source); {
-				case v.Source == pins.Embedded, v.Source == pins.Flag, strings.HasPrefix(src, string(pins.Env)):
-				default:
-					r.Source, r.File, r.Line = "file", src, v.Line
-				}
-				rows = append(rows, r)
-			}
-			if asJSON {
-				return writeJSON(s.Out, rows)
-			}
-			tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
-			for _, r := range rows {
-				src := r.Source
-				if r.File != "" {
-					src = fmt.Sprintf("file %s:%d", r.File, r.Line)
-				}
-				if r.Source == string(pins.Flag) && r.Key == pins.NodeVersion {
-					src = "flag (--node-version)"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Key, r.Value, src)
-			}
-			return tw.Flush()
+			return runVersions(s, g, o)
 		},
 	}
-	cmd.Flags().StringVar(&nodeVersionFlag, "node-version", "", "show the pins as they are with this Node.js version flag")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+	cmd.Flags().StringVar(&o.nodeVersion, "node-version", "", "show the pins as they are with this Node.js version flag")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON document")
 	cmd.AddCommand(newVersionsUpdateCmd(s, g))
 	return cmd
+}
+
+func runVersions(s *Streams, g *globalOptions, o *versionsOptions) error {
+	p, err := loadPins(s, g)
+	if err != nil {
+		return err
+	}
+	if o.nodeVersion != "" {
+		if _, err := nodeVersion(p, o.nodeVersion); err != nil {
+			return err
+		}
+	}
+	type row struct {
+		Key    string `json:"key"`
+		Value  string `json:"value"`
+		Source string `json:"source"`
+		File   string `json:"file,omitempty"`
+		Line   int    `json:"line,omitempty"`
+	}
+	var rows []row
+	for _, k := range p.Keys() {
+		v, _ := p.Get(k)
+		r := row{Key: k, Value: v.Value, Source: string(v.Source)}
+		switch src := string(v.Source); {
+		case v.Source == pins.Embedded, v.Source == pins.Flag, strings.HasPrefix(src, string(pins.Env)):
+		default:
+			r.Source, r.File, r.Line = "file", src, v.Line
+		}
+		rows = append(rows, r)
+	}
+	if o.json {
+		return writeJSON(s.Out, rows)
+	}
+	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
+	for _, r := range rows {
+		src := r.Source
+		if r.File != "" {
+			src = fmt.Sprintf("file %s:%d", r.File, r.Line)
+		}
+		if r.Source == string(pins.Flag) && r.Key == pins.NodeVersion {
+			src = "flag (--node-version)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Key, r.Value, src)
+	}
+	return tw.Flush()
 }
 
 type versionsUpdateOptions struct {
