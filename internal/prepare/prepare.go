@@ -96,133 +96,59 @@ func (e *VerifyError) Error() string {
 	return fmt.Sprintf("%d problem(s) stand between this tree and `tauri build`", e.Problems)
 }
 
+// state is one prepare call: its options and what earlier steps found.
+type state struct {
+	ctx     context.Context
+	opts    Options
+	project *tauri.Project // the config as the tauri step left it
+	sum     *Summary
+}
+
+// step is one stage of prepare. skip, when not nil, says why the step does not run ("" = run).
+type step struct {
+	name string
+	skip func(*state) string
+	run  func(*state, *StepResult) error
+}
+
+// steps are prepare's stages, in order: each later one reads what the earlier ones wrote.
+var steps = []step{
+	{StepTauri, nil, (*state).tauri},
+	{StepFetch, nil, (*state).fetchNode},
+	{StepBundle, nil, (*state).bundle},
+	{StepSidecars, func(s *state) string { return skipIf(s.opts.Sidecars == nil, "--skip-sidecars") }, (*state).sidecars},
+	{StepVerify, nil, (*state).verify},
+	{StepSmoke, func(s *state) string { return smokeSkip(s.opts) }, (*state).smoke},
+}
+
 // Run prepares the app for opts.Target. It returns the summary of every step that ran, and a
 // *StepError naming the first step that failed.
 func Run(ctx context.Context, opts Options) (*Summary, error) {
 	t := opts.Target
 	rep := report.Or(opts.Report)
-	sum := &Summary{Platform: t.Name, Triple: t.Triple}
-	start := time.Now()
-	defer func() { sum.Total = time.Since(start) }()
-
 	if opts.Node.OutDir == "" {
 		opts.Node.OutDir = filepath.Join(opts.TauriDir, nize.BinariesDir)
 	}
 	if opts.Bundle.Out == "" {
 		opts.Bundle.Out = filepath.Join(opts.TauriDir, filepath.FromSlash(nize.BundleDir))
 	}
-
-	var project *tauri.Project
-	steps := []struct {
-		name string
-		skip string
-		run  func(*StepResult) error
-	}{
-		{StepTauri, "", func(r *StepResult) error {
-			p, err := open(opts)
-			if err != nil {
-				return err
-			}
-			changes, err := tauri.Plan(p, opts.Tauri)
-			if err != nil {
-				return err
-			}
-			if r.Written, err = tauri.Apply(ctx, changes); err != nil {
-				return err
-			}
-			// Later steps read the config as rewritten.
-			project, err = open(opts)
-			return err
-		}},
-		{StepFetch, "", func(r *StepResult) error {
-			client, err := fetch.New(opts.Fetch)
-			if err != nil {
-				return err
-			}
-			res, err := client.Install(ctx, opts.Node, t)
-			for _, x := range res {
-				if !x.UpToDate {
-					r.Written = append(r.Written, x.Path)
-					r.Bytes += x.Size
-				}
-			}
-			return err
-		}},
-		{StepBundle, "", func(r *StepResult) error {
-			res, err := bundle.Build(ctx, opts.Bundle)
-			if err != nil {
-				return err
-			}
-			if !res.UpToDate {
-				for _, f := range res.Files {
-					// Named from the Out given, like the other steps' paths (res.Out is absolute).
-					r.Written = append(r.Written, filepath.Join(opts.Bundle.Out, f.Name))
-					r.Bytes += f.Size
-				}
-			}
-			return nil
-		}},
-		{StepSidecars, skipIf(opts.Sidecars == nil, "--skip-sidecars"), func(r *StepResult) error {
-			so := *opts.Sidecars
-			so.Project, so.Target = project, t
-			if so.Reporter == nil {
-				so.Reporter = opts.Report
-			}
-			done, err := sidecars.Install(ctx, so)
-			for _, d := range done {
-				if !d.UpToDate {
-					r.Written = append(r.Written, d.Path)
-					if fi, err := os.Stat(d.Path); err == nil {
-						r.Bytes += fi.Size()
-					}
-				}
-			}
-			return err
-		}},
-		{StepVerify, "", func(r *StepResult) error {
-			rp, err := verify.Check(ctx, verify.Options{Project: project, Target: t, ConfigFlag: configFlag(opts), SkipSidecars: opts.Sidecars == nil})
-			if err != nil {
-				return err
-			}
-			r.Detail = fmt.Sprintf("%d paths checked", len(rp.Checked))
-			if opts.Sidecars == nil {
-				r.Detail += "; Rust sidecars not checked (--skip-sidecars)"
-			}
-			sum.Verify = rp
-			if !rp.OK() {
-				return &VerifyError{Problems: len(rp.Problems)}
-			}
-			return nil
-		}},
-		{StepSmoke, smokeSkip(opts), func(r *StepResult) error {
-			so := *opts.Smoke
-			so.Node = filepath.Join(opts.Node.OutDir, fetch.BinaryName(t))
-			so.Server = filepath.Join(opts.Bundle.Out, bundle.ServerFile)
-			if so.Report == nil {
-				so.Report = opts.Report
-			}
-			res, err := smoke.Run(ctx, so)
-			sum.Smoke = res
-			if err == nil {
-				r.Detail = fmt.Sprintf("passed %d checks", len(res.Steps))
-				if len(res.Steps) > 0 {
-					r.Detail += fmt.Sprintf(", server up in %s", res.Steps[0].Duration.Round(time.Millisecond))
-				}
-			}
-			return err
-		}},
-	}
+	st := &state{ctx: ctx, opts: opts, sum: &Summary{Platform: t.Name, Triple: t.Triple}}
+	start := time.Now()
+	defer func() { st.sum.Total = time.Since(start) }()
 
 	for _, s := range steps {
-		r := StepResult{Name: s.name, Skipped: s.skip}
-		if s.skip != "" {
-			rep.Infof("%s: skipped: %s", s.name, s.skip)
-			sum.Steps = append(sum.Steps, r)
+		r := StepResult{Name: s.name}
+		if s.skip != nil {
+			r.Skipped = s.skip(st)
+		}
+		if r.Skipped != "" {
+			rep.Infof("%s: skipped: %s", s.name, r.Skipped)
+			st.sum.Steps = append(st.sum.Steps, r)
 			continue
 		}
 		end := rep.Group("prepare " + t.Name + ": " + s.name)
 		began := time.Now()
-		err := s.run(&r)
+		err := s.run(st, &r)
 		r.Duration = time.Since(began)
 		end()
 		if err == nil && len(r.Written) == 0 && r.Detail == "" {
@@ -230,12 +156,112 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}
 		if err != nil {
 			r.Error = err.Error()
-			sum.Steps = append(sum.Steps, r)
-			return sum, &StepError{Step: s.name, Err: err}
+			st.sum.Steps = append(st.sum.Steps, r)
+			return st.sum, &StepError{Step: s.name, Err: err}
 		}
-		sum.Steps = append(sum.Steps, r)
+		st.sum.Steps = append(st.sum.Steps, r)
 	}
-	return sum, nil
+	return st.sum, nil
+}
+
+func (s *state) tauri(r *StepResult) error {
+	p, err := open(s.opts)
+	if err != nil {
+		return err
+	}
+	changes, err := tauri.Plan(p, s.opts.Tauri)
+	if err != nil {
+		return err
+	}
+	if r.Written, err = tauri.Apply(s.ctx, changes); err != nil {
+		return err
+	}
+	// Later steps read the config as rewritten.
+	s.project, err = open(s.opts)
+	return err
+}
+
+func (s *state) fetchNode(r *StepResult) error {
+	client, err := fetch.New(s.opts.Fetch)
+	if err != nil {
+		return err
+	}
+	res, err := client.Install(s.ctx, s.opts.Node, s.opts.Target)
+	for _, x := range res {
+		if !x.UpToDate {
+			r.Written = append(r.Written, x.Path)
+			r.Bytes += x.Size
+		}
+	}
+	return err
+}
+
+func (s *state) bundle(r *StepResult) error {
+	res, err := bundle.Build(s.ctx, s.opts.Bundle)
+	if err != nil {
+		return err
+	}
+	if !res.UpToDate {
+		for _, f := range res.Files {
+			// Named from the Out given, like the other steps' paths (res.Out is absolute).
+			r.Written = append(r.Written, filepath.Join(s.opts.Bundle.Out, f.Name))
+			r.Bytes += f.Size
+		}
+	}
+	return nil
+}
+
+func (s *state) sidecars(r *StepResult) error {
+	so := *s.opts.Sidecars
+	so.Project, so.Target = s.project, s.opts.Target
+	if so.Reporter == nil {
+		so.Reporter = s.opts.Report
+	}
+	done, err := sidecars.Install(s.ctx, so)
+	for _, d := range done {
+		if !d.UpToDate {
+			r.Written = append(r.Written, d.Path)
+			if fi, err := os.Stat(d.Path); err == nil {
+				r.Bytes += fi.Size()
+			}
+		}
+	}
+	return err
+}
+
+func (s *state) verify(r *StepResult) error {
+	skipSidecars := s.opts.Sidecars == nil
+	rp, err := verify.Check(s.ctx, verify.Options{Project: s.project, Target: s.opts.Target, ConfigFlag: configFlag(s.opts), SkipSidecars: skipSidecars})
+	if err != nil {
+		return err
+	}
+	r.Detail = fmt.Sprintf("%d paths checked", len(rp.Checked))
+	if skipSidecars {
+		r.Detail += "; Rust sidecars not checked (--skip-sidecars)"
+	}
+	s.sum.Verify = rp
+	if !rp.OK() {
+		return &VerifyError{Problems: len(rp.Problems)}
+	}
+	return nil
+}
+
+func (s *state) smoke(r *StepResult) error {
+	so := *s.opts.Smoke
+	so.Node = filepath.Join(s.opts.Node.OutDir, fetch.BinaryName(s.opts.Target))
+	so.Server = filepath.Join(s.opts.Bundle.Out, bundle.ServerFile)
+	if so.Report == nil {
+		so.Report = s.opts.Report
+	}
+	res, err := smoke.Run(s.ctx, so)
+	s.sum.Smoke = res
+	if err == nil {
+		r.Detail = fmt.Sprintf("passed %d checks", len(res.Steps))
+		if len(res.Steps) > 0 {
+			r.Detail += fmt.Sprintf(", server up in %s", res.Steps[0].Duration.Round(time.Millisecond))
+		}
+	}
+	return err
 }
 
 func open(opts Options) (*tauri.Project, error) {
