@@ -34,7 +34,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		Cmds:                scriptCmds,
-		RequireExplicitExec: false,
+		RequireExplicitExec: true,
 		Condition: func(cond string) (bool, error) {
 			if c, ok := scriptConds[cond]; ok {
 				return c(), nil
