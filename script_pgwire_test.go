@@ -35,6 +35,12 @@ import (
 //	                          sends the bytes (after a valid startup with "startup"), then prints
 //	                          the server's messages (E: SQLSTATE and message) until it closes the
 //	                          connection, which must happen within 10 s
+//	pgwire insert PORT NAME   start inserting rows (ids 1, 2, ...) into table acked, one
+//	                          statement at a time, in the background, until the connection
+//	                          fails; returns once 20 inserts are acknowledged
+//	pgwire inserted NAME      wait for that to end; print how many inserts were acknowledged
+//	pgwire checkacked PORT NAME
+//	                          every acknowledged insert of NAME is in the table
 //	bgproc start VAR | kill VAR
 //	                          start a long-lived process, set $VAR to its PID / SIGKILL it
 func init() {
@@ -70,6 +76,12 @@ func cmdPgwire(ts *testscript.TestScript, neg bool, args []string) {
 		pgwireCopy(ctx, ts, port)
 	case "raw":
 		pgwireRaw(ts, port, args[2:])
+	case "insert":
+		pgwireInsert(ts, port, argAt(ts, args, 2))
+	case "inserted":
+		pgwireInserted(ts, args[1])
+	case "checkacked":
+		pgwireCheckAcked(ctx, ts, port, argAt(ts, args, 2))
 	default:
 		ts.Fatalf("unknown pgwire subcommand %q", args[0])
 	}
@@ -297,4 +309,116 @@ func cmdBgproc(ts *testscript.TestScript, neg bool, args []string) {
 	default:
 		ts.Fatalf("unknown bgproc subcommand %q", args[0])
 	}
+}
+
+// An inserter inserts rows until its connection fails, remembering every acknowledged id.
+type inserter struct {
+	done  chan struct{}
+	mu    sync.Mutex
+	acked []int64
+	err   error
+}
+
+func (ins *inserter) count() int {
+	ins.mu.Lock()
+	defer ins.mu.Unlock()
+	return len(ins.acked)
+}
+
+var (
+	insertersMu sync.Mutex
+	inserters   = map[*testscript.TestScript]map[string]*inserter{}
+)
+
+func getInserter(ts *testscript.TestScript, name string) *inserter {
+	insertersMu.Lock()
+	defer insertersMu.Unlock()
+	ins := inserters[ts][name]
+	if ins == nil {
+		ts.Fatalf("no inserter %s", name)
+	}
+	return ins
+}
+
+func pgwireInsert(ts *testscript.TestScript, port, name string) {
+	insertersMu.Lock()
+	if inserters[ts] == nil {
+		inserters[ts] = map[string]*inserter{}
+		ts.Defer(func() {
+			insertersMu.Lock()
+			defer insertersMu.Unlock()
+			delete(inserters, ts)
+		})
+	}
+	prev := inserters[ts][name]
+	ins := &inserter{done: make(chan struct{})}
+	if prev != nil {
+		<-prev.done
+		ins.acked = prev.acked // rounds accumulate
+	}
+	inserters[ts][name] = ins
+	insertersMu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), pgwireTimeout)
+	c, err := pgConnect(ctx, port)
+	if err == nil {
+		_, err = c.Exec(ctx, "CREATE TABLE IF NOT EXISTS acked (id bigint PRIMARY KEY)")
+	}
+	var next int64
+	if err == nil {
+		err = c.QueryRow(ctx, "SELECT coalesce(max(id), 0) + 1 FROM acked").Scan(&next)
+	}
+	if err != nil {
+		cancel()
+		ts.Fatalf("inserter %s: %v", name, err)
+	}
+	ts.Defer(func() { cancel(); <-ins.done })
+	go func() {
+		defer close(ins.done)
+		defer c.Close(context.Background())
+		for id := next; ; id++ {
+			if _, err := c.Exec(ctx, "INSERT INTO acked (id) VALUES ($1)", id); err != nil {
+				ins.err = err
+				return
+			}
+			ins.mu.Lock()
+			ins.acked = append(ins.acked, id)
+			ins.mu.Unlock()
+		}
+	}()
+	for want := ins.count() + 20; ins.count() < want; {
+		select {
+		case <-ins.done:
+			ts.Fatalf("inserter %s stopped early: %v", name, ins.err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func pgwireInserted(ts *testscript.TestScript, name string) {
+	ins := getInserter(ts, name)
+	select {
+	case <-ins.done:
+	case <-time.After(pgwireTimeout):
+		ts.Fatalf("inserter %s still running after %v", name, pgwireTimeout)
+	}
+	if len(ins.acked) == 0 {
+		ts.Fatalf("inserter %s: no insert acknowledged (%v)", name, ins.err)
+	}
+	ts.Logf("inserter %s ended with: %v", name, ins.err)
+	fmt.Fprintf(ts.Stdout(), "%d inserts acknowledged\n", len(ins.acked))
+}
+
+func pgwireCheckAcked(ctx context.Context, ts *testscript.TestScript, port, name string) {
+	ins := getInserter(ts, name)
+	<-ins.done
+	c, err := pgConnect(ctx, port)
+	ts.Check(err)
+	defer c.Close(ctx)
+	var n int
+	ts.Check(c.QueryRow(ctx, "SELECT count(*) FROM acked WHERE id = ANY($1)", ins.acked).Scan(&n))
+	if n != len(ins.acked) {
+		ts.Fatalf("%d of %d acknowledged inserts are missing", len(ins.acked)-n, len(ins.acked))
+	}
+	fmt.Fprintf(ts.Stdout(), "all %d acknowledged inserts present\n", n)
 }
