@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -24,6 +25,8 @@ import (
 //	pgserver start NAME ARGS...   run `node ARGS...`, wait for its {"port": N} line, set $NAME_PORT;
 //	                              with !, expect it to exit non-zero without announcing a port
 //	pgserver stop NAME TERM|KILL  signal it and wait; TERM must end with exit 0
+//	pgserver closein NAME         close its stdin (a pipe held open until then)
+//	pgserver wait NAME            wait (at most 10 s) for it to exit by itself, with exit 0
 //	pgserver run CODE ARGS...     run `node ARGS...` to its end and expect exit code CODE
 //	holdport VAR                  listen on a free 127.0.0.1 port for the rest of the script, set $VAR
 //	nomodules DIR                 fail if DIR or any folder above it has a node_modules
@@ -59,6 +62,7 @@ const (
 
 type pgProc struct {
 	cmd    *exec.Cmd
+	stdin  io.WriteCloser
 	stderr *syncBuffer
 	extra  *syncBuffer // stdout after the port line: must stay empty
 	done   chan struct{}
@@ -81,6 +85,21 @@ func cmdPgserver(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("usage: pgserver stop NAME TERM|KILL")
 		}
 		pgStop(ts, args[1], args[2])
+	case "closein", "wait":
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: pgserver %s NAME", args[0])
+		}
+		pgProcsMu.Lock()
+		p := pgProcs[ts][args[1]]
+		pgProcsMu.Unlock()
+		if p == nil {
+			ts.Fatalf("no running server %s", args[1])
+		}
+		if args[0] == "closein" {
+			ts.Check(p.stdin.Close())
+			return
+		}
+		pgWait(ts, args[1], p)
 	case "run":
 		if neg {
 			ts.Fatalf("usage: pgserver run CODE ARGS... (the code says what to expect)")
@@ -125,7 +144,9 @@ func pgStart(ts *testscript.TestScript, neg bool, name string, args []string) {
 	cmd := nodeCmd(ts, args)
 	stdout, err := cmd.StdoutPipe()
 	ts.Check(err)
-	p := &pgProc{cmd: cmd, stderr: &syncBuffer{}, extra: &syncBuffer{}, done: make(chan struct{})}
+	stdin, err := cmd.StdinPipe()
+	ts.Check(err)
+	p := &pgProc{cmd: cmd, stdin: stdin, stderr: &syncBuffer{}, extra: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	start := time.Now()
 	ts.Check(cmd.Start())
@@ -217,6 +238,23 @@ func pgStop(ts *testscript.TestScript, name, signal string) {
 	}
 	if signal == "TERM" && !p.cmd.ProcessState.Success() {
 		ts.Fatalf("server %s ended with %v after SIGTERM; want exit 0", name, p.cmd.ProcessState)
+	}
+}
+
+func pgWait(ts *testscript.TestScript, name string, p *pgProc) {
+	start := time.Now()
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		ts.Fatalf("server %s did not exit by itself within 10 s; stderr:\n%s", name, p.stderr.String())
+	}
+	ts.Logf("server %s exited %v after the wait began", name, time.Since(start).Round(time.Millisecond))
+	pgProcsMu.Lock()
+	delete(pgProcs[ts], name)
+	pgProcsMu.Unlock()
+	fmt.Fprint(ts.Stderr(), p.stderr.String())
+	if !p.cmd.ProcessState.Success() {
+		ts.Fatalf("server %s ended with %v; want exit 0", name, p.cmd.ProcessState)
 	}
 }
 

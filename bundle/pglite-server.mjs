@@ -4,18 +4,26 @@
 // protocol on 127.0.0.1, for the API server sidecar. Bundled by `nizepack bundle-pglite` into
 // resources/pglite/pglite-server.mjs and run by the bundled Node sidecar:
 //
-//   node pglite-server.mjs --db=<dir> [--port=<N>] [--database=<name>] [--max-connections=<N>] [--host=<addr>]
+//   node pglite-server.mjs --db=<dir> [--port=<N>] [--database=<name>] [--max-connections=<N>]
+//                          [--host=<addr>] [--parent-pid=<N>] [--exit-on-stdin-close]
 //
 // Contract with the app:
 //   - stdout carries exactly one line, {"port": N}, once the server accepts connections;
 //     everything else (PGlite's own logging included) goes to stderr.
 //   - The data dir is locked exclusively (<db>/.pglite-server.lock, created with O_EXCL, holding
-//     the server's PID and the machine's boot time); a second server on the same dir exits 1 naming
-//     the dir and the holder's PID. A lock whose holder is gone (a killed server, or a PID from
-//     before a reboot) is taken over.
+//     the server's PID and the machine's boot time, and kept open for the server's life); a second
+//     server on the same dir exits 1 naming the dir and the holder's PID. A lock whose holder is
+//     gone (a killed server, a PID from before a reboot, or a PID now used by another process) is
+//     taken over, and PGlite's own leftovers of the dead server (postmaster.pid) are removed.
 //   - Bad arguments: one usage line on stderr, exit 2. Any other failure (busy port, unreadable
 //     dir, failed init): one line on stderr, exit 1, no stack trace.
-//   - SIGTERM/SIGINT: stop accepting, close the database, release the lock, exit 0.
+//   - SIGTERM/SIGINT, the death of --parent-pid, EOF on stdin with --exit-on-stdin-close: stop
+//     accepting, CHECKPOINT and close the database, release the lock, exit 0.
+//   - Clients: PGlite is ONE Postgres session. The server admits --max-connections clients at a
+//     time (default 1) and refuses one more with SQLSTATE 53300; when the last client leaves it
+//     rolls back and runs DISCARD ALL, so the next connection starts with a clean session. Frames
+//     are checked before pglite-socket sees them (a bad one drops that client), and
+//     COPY ... FROM STDIN, which would kill PGlite, fails with SQLSTATE 0A000 instead.
 
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { vector } from "@electric-sql/pglite-pgvector";
@@ -31,7 +39,7 @@ import { parseArgs } from "node:util";
 const NAME = "pglite-server";
 const LOCK_FILE = ".pglite-server.lock";
 const USAGE =
-  "usage: pglite-server --db=<dir> [--port=<N>] [--database=<name>] [--max-connections=<N>] [--host=<addr>]";
+  "usage: pglite-server --db=<dir> [--port=<N>] [--database=<name>] [--max-connections=<N>] [--host=<addr>] [--parent-pid=<N>] [--exit-on-stdin-close]";
 
 // Everything but the port line goes to stderr, whoever logs it.
 const stderrConsole = new Console({ stdout: process.stderr, stderr: process.stderr });
@@ -78,6 +86,8 @@ function parseOptions(argv) {
         database: { type: "string", default: "postgres" },
         "max-connections": { type: "string", default: "1" },
         host: { type: "string", default: "127.0.0.1" },
+        "parent-pid": { type: "string" },
+        "exit-on-stdin-close": { type: "boolean", default: false },
       },
     }));
   } catch (err) {
@@ -90,7 +100,16 @@ function parseOptions(argv) {
     throw new UsageError(`--database=${values.database} is not a valid database name (letters, digits, _ or -; at most 63)`);
   }
   if (!values.host) throw new UsageError("--host must not be empty");
-  return { db: path.resolve(values.db), port, database: values.database, maxConnections, host: values.host };
+  const parentPid = values["parent-pid"] === undefined ? null : intArg("--parent-pid", values["parent-pid"], 1, 2 ** 31 - 1);
+  return {
+    db: path.resolve(values.db),
+    port,
+    database: values.database,
+    maxConnections,
+    host: values.host,
+    parentPid,
+    exitOnStdinClose: values["exit-on-stdin-close"],
+  };
 }
 
 function intArg(flag, s, min, max) {
@@ -162,10 +181,53 @@ function readHolder(lockPath) {
   return { pid, boot: m ? Number(m[1]) : null };
 }
 
-// holderAlive: the PID runs, and it was written during this boot (PIDs are reused after one).
-function holderAlive(h) {
+// holderAlive: the PID runs, it was written during this boot (PIDs are reused after one), and,
+// where the OS can tell, that process holds the lock file open (a server keeps it open for its
+// whole life; another process that got the PID later does not).
+function holderAlive(h, lockPath) {
   if (!h || !pidAlive(h.pid)) return false;
-  return h.boot === null || Math.abs(h.boot - bootTime()) < 120;
+  if (h.boot !== null && Math.abs(h.boot - bootTime()) >= 120) return false;
+  return holdsLock(h.pid, lockPath) !== false;
+}
+
+// O_EXLOCK (macOS): open(2) takes a flock on the file, held until the holder's fd closes, which
+// the kernel does when a process dies. Node has no constant for it.
+const O_EXLOCK = process.platform === "darwin" ? 0x20 : 0;
+
+// holdsLock reports whether pid has the lock file open: true, false, or null when the OS does
+// not say (Windows; another user's process).
+function holdsLock(pid, lockPath) {
+  if (process.platform === "linux") {
+    let want;
+    try {
+      want = fs.statSync(lockPath);
+    } catch {
+      return null;
+    }
+    let fds;
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch (err) {
+      return err.code === "ENOENT" ? false : null;
+    }
+    for (const fd of fds) {
+      try {
+        const st = fs.statSync(`/proc/${pid}/fd/${fd}`);
+        if (st.ino === want.ino && st.dev === want.dev) return true;
+      } catch {}
+    }
+    return false;
+  }
+  if (O_EXLOCK) {
+    // Whoever holds it, a live server holds its flock: if we can take it, nobody does.
+    try {
+      fs.closeSync(fs.openSync(lockPath, fs.constants.O_RDONLY | O_EXLOCK | fs.constants.O_NONBLOCK));
+      return false;
+    } catch (err) {
+      return err.code === "EAGAIN" || err.code === "EWOULDBLOCK" ? true : null;
+    }
+  }
+  return null;
 }
 
 // acquireLock takes <db>/.pglite-server.lock with O_EXCL, writing our PID into it. A lock whose
@@ -184,7 +246,8 @@ function acquireLock(dir) {
     if (Date.now() > deadline) throw new CleanError(`cannot lock data dir ${dir}: the lock ${lockPath} keeps changing`);
     let fd;
     try {
-      fd = fs.openSync(lockPath, "wx", 0o644);
+      const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+      fd = fs.openSync(lockPath, O_WRONLY | O_CREAT | O_EXCL | O_EXLOCK, 0o644);
     } catch (err) {
       if (err.code !== "EEXIST") throw new CleanError(`cannot create lock ${lockPath}: ${describeFsError(err)}`);
       const holder = readHolder(lockPath);
@@ -193,7 +256,7 @@ function acquireLock(dir) {
         sleepMs(50); // just created, its PID not written yet
         continue;
       }
-      if (holderAlive(holder)) {
+      if (holderAlive(holder, lockPath)) {
         throw new CleanError(`data dir ${dir} is in use by another pglite-server (PID ${holder.pid}); stop it first`);
       }
       takeOverStaleLock(lockPath);
@@ -202,6 +265,7 @@ function acquireLock(dir) {
     fs.writeSync(fd, `${process.pid}\nboot=${bootTime()}\n`);
     fs.fsyncSync(fd);
     lock = { path: lockPath, fd };
+    removeStalePostmasterPid(dir);
     return;
   }
 }
@@ -217,7 +281,7 @@ function takeOverStaleLock(lockPath) {
     if (err.code === "ENOENT") return; // another server got there first
     throw new CleanError(`cannot remove stale lock ${lockPath}: ${describeFsError(err)}`);
   }
-  if (holderAlive(readHolder(aside))) {
+  if (holderAlive(readHolder(aside), aside)) {
     try {
       fs.linkSync(aside, lockPath);
     } catch {}
@@ -225,6 +289,20 @@ function takeOverStaleLock(lockPath) {
   try {
     fs.unlinkSync(aside);
   } catch {}
+}
+
+// removeStalePostmasterPid: holding our lock proves no live server uses the dir, so a
+// postmaster.pid in it is the leftover of a PGlite that did not close (killed, or failed to
+// open). PGlite fails to start on a damaged one.
+function removeStalePostmasterPid(dir) {
+  const p = path.join(dir, "postmaster.pid");
+  try {
+    fs.unlinkSync(p);
+  } catch (err) {
+    if (err.code === "ENOENT") return;
+    throw new CleanError(`cannot remove the stale ${p}: ${describeFsError(err)}`);
+  }
+  process.stderr.write(`${NAME}: removed a stale ${p} (PGlite did not close last time)\n`);
 }
 
 function fileAgeMs(p) {
@@ -255,8 +333,16 @@ function releaseLock() {
 // openDatabase opens PGlite on the named database. An existing one opens directly (one PGlite
 // start); a missing one is created from the "postgres" database first, then PGlite reopens on it.
 async function openDatabase(dir, database) {
+  // PGlite prints Postgres' log only with debug output on; keep its last lines to explain a
+  // failed open, which otherwise reads just "Aborted()".
+  const pgLog = [];
+  const onStderr = (line) => {
+    pgLog.push(String(line));
+    if (pgLog.length > 50) pgLog.shift();
+    return false;
+  };
   const open = async (name) => {
-    const db = new PGlite({ dataDir: dir, database: name, extensions: { vector } });
+    const db = new PGlite({ dataDir: dir, database: name, extensions: { vector }, onStderr });
     try {
       await db.waitReady;
     } catch (err) {
@@ -289,33 +375,432 @@ async function openDatabase(dir, database) {
     return db;
   } catch (err) {
     if (db) await db.close().catch(() => {});
-    throw new CleanError(`cannot open PGlite data dir ${dir} (database ${database}): ${oneLine(err)}`);
+    throw new CleanError(`cannot open PGlite data dir ${dir} (database ${database}): ${openFailure(err, pgLog)}`);
   }
+}
+
+// openFailure explains a failed open with Postgres' own words when it printed any (PGlite's error
+// is then only "Aborted()" or "PGlite failed to initialize properly"): its last PANIC or FATAL
+// line, else a "postgres: ..." startup error, else its last ERROR line.
+function openFailure(err, pgLog) {
+  const msg = oneLine(err);
+  const last = (re) => {
+    for (let i = pgLog.length - 1; i >= 0; i--) {
+      const m = re.exec(pgLog[i]);
+      if (m) return m;
+    }
+    return null;
+  };
+  const m =
+    last(/\b(PANIC|FATAL):\s+(.*\S)/) || last(/^(postgres): (.*\S)/) || last(/\b(ERROR):\s+(.*\S)/);
+  if (!m) return msg;
+  const cause = `${m[1]}: ${m[2]}`;
+  return /^Aborted\(|failed to initialize|^unknown error$/.test(msg) ? cause : `${msg} (${cause})`;
+}
+
+// --- The front: what clients talk to ------------------------------------------------------------
+//
+// pglite-socket serves its clients on a private socket (a 0700 temp dir's Unix socket, a named
+// pipe on Windows). Clients connect to the front, which passes each one's validated frames on
+// through its own connection to pglite-socket and guards what pglite-socket does not:
+//   - one slot per client (--max-connections); an extra client gets ErrorResponse 53300 after its
+//     startup packet, not a bare reset; a client that just left frees its slot before the next
+//     one is turned away, so close-then-connect always works;
+//   - when a client leaves, its session is reset (ROLLBACK, DISCARD ALL) before the next client
+//     gets the slot, as long as no other client shares the session;
+//   - frames are checked (lengths, message types) and a client sending a bad one is dropped,
+//     where pglite-socket would spin on it forever;
+//   - COPY ... FROM STDIN, which ends the PGlite runtime, is replaced by a statement that fails
+//     with SQLSTATE 0A000, so the client gets an error and the server keeps serving.
+
+const PROTOCOL_3_0 = 196608;
+const SSL_REQUEST = 80877103;
+const GSSENC_REQUEST = 80877104;
+const CANCEL_REQUEST = 80877102;
+const MAX_STARTUP_PACKET = 10000; // Postgres' own limit
+const MAX_MESSAGE = 256 * 1024 * 1024;
+const FRONTEND_TYPES = "BCDEFHPQSXcdfp"; // every message type a 3.0 frontend may send
+const SLOT_GRACE_MS = 500; // how long a new client waits for a busy slot before 53300
+const SLOT_LEAVING_MS = 30000; // ... and for a client that is leaving (its session being reset)
+const RESET_TIMEOUT_MS = 30000;
+
+const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
+
+function frame(type, body) {
+  const b = Buffer.alloc(5 + body.length);
+  b.write(type, 0, "latin1");
+  b.writeInt32BE(4 + body.length, 1);
+  body.copy(b, 5);
+  return b;
+}
+
+function cstr(s) {
+  return Buffer.from(`${s}\0`, "utf8");
+}
+
+function queryFrame(sql) {
+  return frame("Q", cstr(sql));
+}
+
+function errorFrame(severity, code, message) {
+  const fields = [`S${severity}`, `V${severity}`, `C${code}`, `M${message}`];
+  return frame("E", Buffer.concat([...fields.map(cstr), Buffer.from([0])]));
+}
+
+// readCstr returns the NUL-terminated string at off and the offset after it.
+function readCstr(buf, off) {
+  const end = buf.indexOf(0, off);
+  if (end < 0) return [null, buf.length];
+  return [buf.toString("utf8", off, end), end + 1];
+}
+
+// copyFromStdin: does the SQL run COPY ... FROM STDIN (a statement start, comments ignored)?
+function copyFromStdin(sql) {
+  const s = sql.replace(/--[^\n]*/g, " ").replace(/\/\*[\s\S]*?\*\//g, " ");
+  return /(^|;)\s*copy\b[^;]*?\bfrom\s+stdin\b/i.test(s);
+}
+
+const COPY_REFUSED =
+  "COPY ... FROM STDIN is not supported by pglite-server (PGlite cannot take copy data over the wire); insert the rows with INSERT instead";
+const COPY_REFUSAL_SQL = `DO $pglite_server$ BEGIN RAISE EXCEPTION USING ERRCODE = '0A000', MESSAGE = '${COPY_REFUSED}'; END $pglite_server$`;
+
+class Front {
+  constructor({ maxConnections, backendPath }) {
+    this.max = maxConnections;
+    this.backendPath = backendPath;
+    this.sockets = new Set(); // every open client socket
+    this.holders = new Set(); // the sessions that hold a slot
+    this.waiters = [];
+    this.server = net.createServer({ noDelay: true }, (sock) => {
+      this.sockets.add(sock);
+      sock.on("close", () => this.sockets.delete(sock));
+      new Session(this, sock);
+    });
+  }
+
+  listen(host, port) {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        this.server.off("error", reject);
+        this.server.on("error", (err) => process.stderr.write(`${NAME}: ${oneLine(err)}\n`));
+        resolve(this.server.address().port);
+      });
+    });
+  }
+
+  // acquire resolves true once the session holds a slot, false when it should be refused.
+  acquire(session) {
+    if (this.holders.size < this.max) {
+      this.holders.add(session);
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const w = { session, resolve, since: Date.now(), timer: null };
+      const check = () => {
+        const waited = Date.now() - w.since;
+        const leaving = [...this.holders].some((h) => h.state !== "ready");
+        if (session.state !== "waiting" || waited >= SLOT_LEAVING_MS || (waited >= SLOT_GRACE_MS && !leaving)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          resolve(false);
+          return;
+        }
+        w.timer = setTimeout(check, 25);
+      };
+      this.waiters.push(w);
+      w.timer = setTimeout(check, 25);
+    });
+  }
+
+  release(session) {
+    if (!this.holders.delete(session)) return;
+    while (this.waiters.length > 0 && this.holders.size < this.max) {
+      const w = this.waiters.shift();
+      clearTimeout(w.timer);
+      if (w.session.state !== "waiting") {
+        w.resolve(false);
+        continue;
+      }
+      this.holders.add(w.session);
+      w.resolve(true);
+    }
+  }
+
+  // shares: does a client other than this one hold the session?
+  shared(session) {
+    for (const h of this.holders) if (h !== session && h.state === "ready") return true;
+    return false;
+  }
+
+  close() {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      for (const sock of this.sockets) sock.destroy();
+      for (const h of this.holders) if (h.backend) h.backend.destroy();
+    });
+  }
+}
+
+class Session {
+  constructor(front, sock) {
+    this.front = front;
+    this.sock = sock;
+    this.state = "startup"; // startup → waiting (for a slot) → ready → leaving → closed
+    this.buf = Buffer.alloc(0);
+    this.backend = null;
+    this.bbuf = Buffer.alloc(0);
+    this.pendingZ = 0; // ReadyForQuery messages the backend still owes
+    this.resetDone = null;
+    sock.setNoDelay(true);
+    sock.on("data", (d) => this.onClientData(d));
+    sock.on("end", () => this.leave());
+    sock.on("close", () => this.leave());
+    sock.on("error", () => this.leave());
+  }
+
+  onClientData(d) {
+    if (this.state !== "startup" && this.state !== "waiting" && this.state !== "ready") return;
+    this.buf = this.buf.length > 0 ? Buffer.concat([this.buf, d]) : d;
+    this.pump();
+  }
+
+  pump() {
+    while (this.state === "startup" || this.state === "ready") {
+      if (this.state === "startup") {
+        if (this.buf.length < 4) return;
+        const len = this.buf.readInt32BE(0);
+        if (len < 8 || len > MAX_STARTUP_PACKET) return this.drop("08P01", `invalid length of startup packet: ${len}`);
+        if (this.buf.length < len) return;
+        const code = this.buf.readInt32BE(4);
+        const msg = this.buf.subarray(0, len);
+        this.buf = this.buf.subarray(len);
+        if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
+          this.sock.write("N"); // no SSL, no GSSAPI: the client goes on in plain text
+          continue;
+        }
+        if (code === CANCEL_REQUEST) return this.destroy(); // not supported; Postgres closes too
+        if (code !== PROTOCOL_3_0) {
+          return this.drop("0A000", `unsupported frontend protocol ${code >>> 16}.${code & 0xffff}: pglite-server speaks 3.0`);
+        }
+        this.state = "waiting";
+        this.start(msg);
+        return;
+      }
+      if (this.buf.length < 5) return;
+      const type = String.fromCharCode(this.buf[0]);
+      const len = this.buf.readInt32BE(1);
+      if (!FRONTEND_TYPES.includes(type)) return this.drop("08P01", `invalid frontend message type ${this.buf[0]}`);
+      if (len < 4 || len > MAX_MESSAGE) return this.drop("08P01", `invalid message length ${len} (type ${type})`);
+      if (this.buf.length < 1 + len) return;
+      const msg = this.buf.subarray(0, 1 + len);
+      this.buf = this.buf.subarray(1 + len);
+      this.onMessage(type, msg);
+    }
+  }
+
+  async start(startup) {
+    this.sock.pause();
+    const ok = await this.front.acquire(this);
+    if (this.state !== "waiting") {
+      this.front.release(this);
+      return;
+    }
+    if (!ok) {
+      const n = this.front.max;
+      const msg =
+        `too many connections: this pglite-server serves --max-connections=${n} client${n === 1 ? "" : "s"} at a time; ` +
+        "PGlite is one Postgres session, so use one connection (e.g. sqlx max_connections(1)) or raise --max-connections";
+      process.stderr.write(`${NAME}: refused a connection (53300): ${n} client${n === 1 ? "" : "s"} already connected\n`);
+      this.drop("53300", msg, false);
+      return;
+    }
+    const b = net.createConnection(this.front.backendPath);
+    this.backend = b;
+    b.on("data", (d) => this.onBackendData(d));
+    const gone = () => {
+      if (this.resetDone) this.resetDone();
+      else this.destroy();
+    };
+    b.on("close", gone);
+    b.on("error", gone);
+    this.pendingZ = 1;
+    b.write(startup);
+    this.state = "ready";
+    this.sock.resume();
+    this.pump();
+  }
+
+  onMessage(type, msg) {
+    switch (type) {
+      case "X": // Terminate
+        this.leave();
+        return;
+      case "c":
+      case "d":
+      case "f": // copy data outside COPY mode: Postgres ignores these too
+        return;
+      case "Q": {
+        const [sql] = readCstr(msg, 5);
+        if (sql !== null && copyFromStdin(sql)) msg = queryFrame(COPY_REFUSAL_SQL);
+        break;
+      }
+      case "P": {
+        const [name, off] = readCstr(msg, 5);
+        const [sql] = readCstr(msg, off);
+        if (name !== null && sql !== null && copyFromStdin(sql)) {
+          msg = frame("P", Buffer.concat([cstr(name), cstr(COPY_REFUSAL_SQL), Buffer.from([0, 0])]));
+        }
+        break;
+      }
+    }
+    if (type === "Q" || type === "S" || type === "F") this.pendingZ++;
+    this.backend.write(msg);
+  }
+
+  onBackendData(d) {
+    this.bbuf = this.bbuf.length > 0 ? Buffer.concat([this.bbuf, d]) : d;
+    let end = 0;
+    while (this.bbuf.length - end >= 5) {
+      const len = this.bbuf.readInt32BE(end + 1);
+      if (this.bbuf.length - end < 1 + len) break;
+      if (this.bbuf[end] === 0x5a /* Z */ && this.pendingZ > 0) this.pendingZ--;
+      end += 1 + len;
+    }
+    const out = this.bbuf.subarray(0, end);
+    this.bbuf = this.bbuf.subarray(end);
+    if (this.state === "ready") {
+      if (out.length > 0) this.sock.write(out);
+    } else if (this.resetDone && this.pendingZ === 0) {
+      this.resetDone();
+    }
+  }
+
+  // drop answers with a FATAL ErrorResponse and closes the connection.
+  drop(code, message, log = true) {
+    if (log) process.stderr.write(`${NAME}: dropped a client: ${message}\n`);
+    if (this.sock.writable) this.sock.end(errorFrame("FATAL", code, message));
+    this.sock.resume(); // read (and ignore) until the client closes
+    this.leave();
+  }
+
+  destroy() {
+    this.sock.destroy();
+    if (this.backend) this.backend.destroy();
+    this.leave();
+  }
+
+  // leave ends the client's part: once what it sent has run, the session is reset (when no other
+  // client shares it), the backend connection closes and the slot is free.
+  async leave() {
+    if (this.state === "leaving" || this.state === "closed") return;
+    const was = this.state;
+    this.state = "leaving";
+    if (!this.sock.destroyed) this.sock.end();
+    const b = this.backend;
+    if (was === "ready" && b && !b.destroyed) {
+      if (!this.front.shared(this)) {
+        // Sync ends an unfinished extended-protocol batch; then roll back and reset.
+        b.write(Buffer.concat([SYNC, queryFrame("ROLLBACK"), queryFrame("DISCARD ALL")]));
+        this.pendingZ += 3;
+      }
+      if (this.pendingZ > 0) {
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, RESET_TIMEOUT_MS);
+          this.resetDone = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+    if (b) b.destroy();
+    this.state = "closed";
+    this.front.release(this);
+  }
+}
+
+// startBackend starts pglite-socket on a private socket and resolves with its path.
+async function startBackend(db) {
+  let sockPath;
+  if (process.platform === "win32") {
+    sockPath = `\\\\.\\pipe\\pglite-server-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  } else {
+    backendDir = fs.mkdtempSync(path.join(os.tmpdir(), "pglite-"));
+    sockPath = path.join(backendDir, "s");
+  }
+  // The front enforces --max-connections; pglite-socket must never refuse one of its own.
+  backend = new PGLiteSocketServer({ db, path: sockPath, maxConnections: 1000 });
+  await backend.start();
+  return sockPath;
+}
+
+let backendDir = null;
+function removeBackendDir() {
+  if (!backendDir) return;
+  try {
+    fs.rmSync(backendDir, { recursive: true, force: true });
+  } catch {}
+  backendDir = null;
 }
 
 // A signal may come at any time, even while PGlite is still starting: it ends the process with 0
 // after closing whatever is open.
 let db = null;
-let server = null;
+let front = null;
+let backend = null;
 let opening = null;
 let stopping = false;
-async function stop() {
+async function stop(why) {
   if (stopping) return;
   stopping = true;
+  if (why) process.stderr.write(`${NAME}: ${why}; stopping\n`);
   try {
     if (opening) db = await opening.catch(() => null);
-    if (server) await server.stop();
-    if (db) await db.close();
+    if (front) await front.close();
+    if (backend) await backend.stop();
+    if (db) {
+      // PGlite's NodeFS never fsyncs: a checkpoint at least leaves the files consistent on disk.
+      await db.exec("CHECKPOINT").catch(() => {});
+      await db.close();
+    }
   } catch (err) {
     process.stderr.write(`${NAME}: stopping: ${oneLine(err)}\n`);
   }
+  removeBackendDir();
   releaseLock();
   exiting = true;
   process.exit(0);
 }
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
-process.on("exit", releaseLock);
+process.on("SIGTERM", () => stop());
+process.on("SIGINT", () => stop());
+process.on("exit", () => {
+  removeBackendDir();
+  releaseLock();
+});
+
+// watchParent stops the server within a second of the parent's death. process.kill(pid, 0)
+// works on Linux, macOS and Windows: ESRCH means gone, EPERM that it runs as another user.
+function watchParent(pid) {
+  const check = () => {
+    if (!pidAlive(pid)) {
+      clearInterval(timer);
+      stop(`parent process ${pid} is gone`);
+    }
+  };
+  const timer = setInterval(check, 250);
+  timer.unref();
+  check();
+}
+
+// watchStdin stops the server when its stdin ends (the parent closed the pipe or died).
+function watchStdin() {
+  const onEnd = () => stop("stdin closed");
+  process.stdin.on("end", onEnd);
+  process.stdin.on("close", onEnd);
+  process.stdin.on("error", onEnd);
+  process.stdin.on("data", () => {}); // read and discard
+  process.stdin.resume();
+}
 
 // checkPort fails fast on a fixed port that is already taken, before PGlite spends seconds
 // starting. (The real listen below still reports a port taken in between.)
@@ -335,20 +820,24 @@ function listenError(host, port, err) {
 
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
+  if (opts.parentPid !== null) watchParent(opts.parentPid);
+  if (opts.exitOnStdinClose) watchStdin();
+  if (stopping) return;
   await checkPort(opts.host, opts.port);
   acquireLock(opts.db);
   opening = openDatabase(opts.db, opts.database);
   db = await opening;
+  opening = null;
   if (stopping) return;
-  server = new PGLiteSocketServer({ db, host: opts.host, port: opts.port, maxConnections: opts.maxConnections });
-  let port = opts.port;
-  server.addEventListener("listening", (e) => {
-    if (e.detail && typeof e.detail.port === "number") port = e.detail.port;
-  });
+  const backendPath = await startBackend(db);
+  if (stopping) return;
+  front = new Front({ maxConnections: opts.maxConnections, backendPath });
+  let port;
   try {
-    await server.start();
+    port = await front.listen(opts.host, opts.port);
   } catch (err) {
-    server = null;
+    front = null;
+    await backend.stop().catch(() => {});
     await db.close().catch(() => {});
     db = null;
     throw listenError(opts.host, opts.port, err);
