@@ -1,9 +1,16 @@
-// Package nizepack holds what the binary embeds from the module root: the default pins.
+// Package nizepack holds what the binary embeds from the module root: the default pins. The
+// reusable packages are fetch, bundle, sidecars, tauri, target and report; the command is
+// cmd/nizepack.
 package nizepack
 
-import _ "embed"
+import (
+	"bytes"
+	_ "embed"
+)
 
-// DefaultVersions is the module's versions.env, the pins used when an app has none of its own.
-//
 //go:embed versions.env
-var DefaultVersions []byte
+var defaultVersions []byte
+
+// DefaultVersions returns the module's versions.env, the pins used when an app has none of its
+// own.
+func DefaultVersions() []byte { return bytes.Clone(defaultVersions) }

@@ -1,6 +1,11 @@
 // Package fetch downloads the pinned official Node.js release for a target, verifies it against
 // the releasers' OpenPGP signature and SHA-256 sums, and installs only the node binary under
-// the name Tauri expects for a sidecar. It never prints; progress goes to a report.Reporter.
+// the name Tauri expects for a sidecar (node-<rust triple>[.exe]).
+//
+// A Client holds the mirror, its credentials, the trusted keys and the cache; each
+// Client.Install names the version, the output dir and the targets. Failures are typed errors
+// carrying the facts (SignatureError, ChecksumError, PinMismatchError, HostileEntryError,
+// NotFoundError, OfflineError). It never prints; progress goes to a report.Reporter.
 package fetch
 
 import (

@@ -43,8 +43,8 @@ type Options struct {
 	Reporter report.Reporter
 }
 
-// Sidecar is one externalBin entry to install.
-type Sidecar struct {
+// sidecar is one externalBin entry to install.
+type sidecar struct {
 	Entry string // the externalBin entry, e.g. "binaries/nize_api_server"
 	Name  string // the cargo binary name, e.g. "nize_api_server"
 }
@@ -97,7 +97,7 @@ func (e *NoSidecarsError) Error() string {
 
 // entries lists the sidecars to install for t: the merged config's externalBin entries not
 // excluded, or the named bins (their entries when listed, else binaries/<name>).
-func entries(p *tauri.Project, t target.Target, bins, exclude []string) ([]Sidecar, []string, error) {
+func entries(p *tauri.Project, t target.Target, bins, exclude []string) ([]sidecar, []string, error) {
 	cfg, err := p.Merged(t.GOOS)
 	if err != nil {
 		return nil, nil, err
@@ -112,12 +112,12 @@ func entries(p *tauri.Project, t target.Target, bins, exclude []string) ([]Sidec
 			}
 		}
 	}
-	var out []Sidecar
+	var out []sidecar
 	var warnings []string
 	if len(bins) == 0 {
 		for _, e := range entries {
 			if name := path.Base(filepath.ToSlash(e)); !slices.Contains(exclude, name) {
-				out = append(out, Sidecar{Entry: e, Name: name})
+				out = append(out, sidecar{Entry: e, Name: name})
 			}
 		}
 		if len(out) == 0 {
@@ -137,7 +137,7 @@ func entries(p *tauri.Project, t target.Target, bins, exclude []string) ([]Sidec
 			found = "binaries/" + name
 			warnings = append(warnings, fmt.Sprintf("%s is not in bundle.externalBin of %s, so Tauri will not bundle it; installing it as %s", name, p.Base.Path, found))
 		}
-		out = append(out, Sidecar{Entry: found, Name: name})
+		out = append(out, sidecar{Entry: found, Name: name})
 	}
 	return out, warnings, nil
 }

@@ -19,7 +19,7 @@ func loadPins(s *Streams, g *globalOptions) (*pins.Pins, error) {
 	if path == "" {
 		path, optional = "versions.env", true
 	}
-	p, err := pins.Load(nizepack.DefaultVersions, path, optional, s.environ())
+	p, err := pins.Load(nizepack.DefaultVersions(), path, optional, s.environ())
 	if err != nil && !optional && errors.Is(err, os.ErrNotExist) {
 		return nil, usageErrorf("--versions %s: the file does not exist", path)
 	}
