@@ -31,10 +31,15 @@ import (
 //	holdport VAR                  listen on a free 127.0.0.1 port for the rest of the script, set $VAR
 //	nomodules DIR                 fail if DIR or any folder above it has a node_modules
 //
-// [exec:$APP/node_modules/.bin/pglite-server] is true when testdata/app is installed.
+// [pgliteapp] is true when testdata/app is installed (`npm ci`), on every OS: it looks for the
+// installed package, not for npm's per-OS .bin shims.
 //
 // Each command's output goes to the script's stdout/stderr for the usual assertions.
 func init() {
+	scriptConds["pgliteapp"] = func() bool {
+		_, err := os.Stat(filepath.Join("testdata", "app", "node_modules", "@electric-sql", "pglite-socket", "package.json"))
+		return err == nil
+	}
 	scriptCmds["pgserver"] = cmdPgserver
 	scriptCmds["holdport"] = cmdHoldport
 	scriptCmds["nomodules"] = cmdNomodules
@@ -44,8 +49,8 @@ func init() {
 			return err
 		}
 		env.Setenv("APP", app) // the PGlite fixture (`npm ci` installs it)
-		// Scripts skip with [!exec:$APP/node_modules/.bin/pglite-server] where it is not
-		// installed; CI installs it, so there a missing fixture fails instead.
+		// Scripts skip with [!pgliteapp] where it is not installed; CI installs it, so there
+		// a missing fixture fails instead.
 		if _, err := os.Stat(filepath.Join(app, "node_modules", "@electric-sql", "pglite-socket", "package.json")); err != nil && os.Getenv("CI") != "" {
 			return fmt.Errorf("testdata/app is not installed: .ci/run must run `npm ci` in it")
 		}

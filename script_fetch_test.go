@@ -28,10 +28,14 @@ func init() {
 	scriptCmds["nodemirror"] = cmdNodeMirror
 	// [realnode]: NIZEPACK_REAL_NODE names an official linux-x64 node binary (.ci/check-fetch-real.sh).
 	scriptConds["realnode"] = func() bool { return os.Getenv("NIZEPACK_REAL_NODE") != "" }
+	// [realarchives]: NIZEPACK_REAL_ARCHIVES is a dir with the official node binaries of other
+	// platforms, as DIST/node or DIST/node.exe (.ci/check-real-archives.sh).
+	scriptConds["realarchives"] = func() bool { return os.Getenv("NIZEPACK_REAL_ARCHIVES") != "" }
 	// Every script gets its own download cache (HOME is not writable under testscript).
 	scriptSetups = append(scriptSetups, func(env *testscript.Env) error {
 		env.Setenv("NIZEPACK_CACHE_DIR", filepath.Join(env.WorkDir, ".cache"))
 		env.Setenv("NIZEPACK_REAL_NODE", os.Getenv("NIZEPACK_REAL_NODE"))
+		env.Setenv("NIZEPACK_REAL_ARCHIVES", os.Getenv("NIZEPACK_REAL_ARCHIVES"))
 		return nil
 	})
 }
@@ -63,7 +67,7 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 // public half to $WORK/keyring.asc. Flags shape bad cases:
 //
 //	-dists a,b          only these Node dists (default all six)
-//	-binary DIST=PATH   use a real binary for DIST
+//	-binary DIST=PATH   use a real binary for DIST (repeatable)
 //	-kinds xz,gz        tarball forms
 //	-unknown-key        sign with a key that is not in keyring.asc
 //	-unsigned           no .asc and no .sig
@@ -79,7 +83,15 @@ func cmdNodeMirror(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	fs := flag.NewFlagSet("nodemirror", flag.ContinueOnError)
 	dists := fs.String("dists", "", "")
-	binary := fs.String("binary", "", "")
+	binaries := map[string]string{}
+	fs.Func("binary", "", func(v string) error {
+		dist, path, ok := strings.Cut(v, "=")
+		if !ok {
+			return errors.New("want DIST=PATH")
+		}
+		binaries[dist] = path
+		return nil
+	})
 	kinds := fs.String("kinds", "", "")
 	unknownKey := fs.Bool("unknown-key", false, "")
 	unsigned := fs.Bool("unsigned", false, "")
@@ -108,11 +120,13 @@ func cmdNodeMirror(ts *testscript.TestScript, neg bool, args []string) {
 	if *kinds != "" {
 		opts.TarKinds = strings.Split(*kinds, ",")
 	}
-	if *binary != "" {
-		dist, path, _ := strings.Cut(*binary, "=")
-		data, err := os.ReadFile(ts.MkAbs(path))
-		ts.Check(err)
-		opts.Binaries = map[string][]byte{dist: data}
+	if len(binaries) > 0 {
+		opts.Binaries = map[string][]byte{}
+		for dist, path := range binaries {
+			data, err := os.ReadFile(ts.MkAbs(path))
+			ts.Check(err)
+			opts.Binaries[dist] = data
+		}
 	}
 	switch *hostile {
 	case "":

@@ -15,8 +15,16 @@ import (
 // file adds its own from init, so the harness stays one small file.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){}
 
-// scriptConds are extra [conditions] for scripts, e.g. [realnode].
-var scriptConds = map[string]func() bool{}
+// scriptConds are extra [conditions] for scripts, e.g. [realnode]. Besides testscript's own
+// ([windows], [linux], [exec:PROG], ...):
+//
+//	[wine]  this is a windows test binary running under Wine (.ci/wine/test.sh). A script that
+//	        needs something Wine cannot run (Node 24's node.exe crashes at start under Wine 8)
+//	        skips with `[wine] skip 'REASON'`: a named condition, never a missing-tool skip, so
+//	        the reason is in the script and a missing tool elsewhere is still noticed.
+var scriptConds = map[string]func() bool{
+	"wine": underWine,
+}
 
 // scriptSetups run before each script, e.g. to export paths to fixtures.
 var scriptSetups []func(env *testscript.Env) error

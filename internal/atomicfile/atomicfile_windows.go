@@ -3,10 +3,13 @@
 package atomicfile
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 )
 
 // renameio has no Windows support; os.Rename uses MoveFileEx with MOVEFILE_REPLACE_EXISTING,
@@ -34,5 +37,20 @@ func write(path string, mode fs.FileMode, fill func(w io.Writer) error) (err err
 	if err = os.Chmod(f.Name(), mode); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	return rename(f.Name(), path)
+}
+
+// rename retries os.Rename for a while when the destination is open elsewhere: Windows refuses
+// to replace a file another process (or goroutine) is reading, with "Access denied" or a
+// sharing violation, until that reader closes it (as cmd/go's robustio does).
+func rename(from, to string) error {
+	const errSharingViolation syscall.Errno = 32 // ERROR_SHARING_VIOLATION
+	deadline := time.Now().Add(2 * time.Second)
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		err := os.Rename(from, to)
+		if err == nil || !(errors.Is(err, syscall.ERROR_ACCESS_DENIED) || errors.Is(err, errSharingViolation)) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(delay)
+	}
 }
