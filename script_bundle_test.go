@@ -35,29 +35,28 @@ import (
 // installed package, not for npm's per-OS .bin shims.
 //
 // Each command's output goes to the script's stdout/stderr for the usual assertions.
-func init() {
-	scriptConds["pgliteapp"] = func() bool {
-		_, err := os.Stat(filepath.Join("testdata", "app", "node_modules", "@electric-sql", "pglite-socket", "package.json"))
-		return err == nil
+
+// pgliteApp is [pgliteapp]: testdata/app is installed (`npm ci`).
+func pgliteApp() bool {
+	_, err := os.Stat(filepath.Join("testdata", "app", "node_modules", "@electric-sql", "pglite-socket", "package.json"))
+	return err == nil
+}
+
+// setupBundle exports the PGlite fixture and the client settings the bundle scripts use.
+func setupBundle(env *testscript.Env) error {
+	app, err := filepath.Abs(filepath.Join("testdata", "app"))
+	if err != nil {
+		return err
 	}
-	scriptCmds["pgserver"] = cmdPgserver
-	scriptCmds["holdport"] = cmdHoldport
-	scriptCmds["nomodules"] = cmdNomodules
-	scriptSetups = append(scriptSetups, func(env *testscript.Env) error {
-		app, err := filepath.Abs(filepath.Join("testdata", "app"))
-		if err != nil {
-			return err
-		}
-		env.Setenv("APP", app) // the PGlite fixture (`npm ci` installs it)
-		// Scripts skip with [!pgliteapp] where it is not installed; CI installs it, so there
-		// a missing fixture fails instead.
-		if _, err := os.Stat(filepath.Join(app, "node_modules", "@electric-sql", "pglite-socket", "package.json")); err != nil && os.Getenv("CI") != "" {
-			return fmt.Errorf("testdata/app is not installed: .ci/run must run `npm ci` in it")
-		}
-		env.Setenv("PGCONNECT_TIMEOUT", "10")
-		env.Setenv("PGSSLMODE", "disable")
-		return nil
-	})
+	env.Setenv("APP", app) // the PGlite fixture (`npm ci` installs it)
+	// Scripts skip with [!pgliteapp] where it is not installed; CI installs it, so there
+	// a missing fixture fails instead.
+	if _, err := os.Stat(filepath.Join(app, "node_modules", "@electric-sql", "pglite-socket", "package.json")); err != nil && os.Getenv("CI") != "" {
+		return fmt.Errorf("testdata/app is not installed: .ci/run must run `npm ci` in it")
+	}
+	env.Setenv("PGCONNECT_TIMEOUT", "10")
+	env.Setenv("PGSSLMODE", "disable")
+	return nil
 }
 
 const (

@@ -23,21 +23,20 @@ var (
 	mirrorKeyErr  error
 )
 
-func init() {
-	scriptCmds["exits"] = cmdExits
-	scriptCmds["nodemirror"] = cmdNodeMirror
-	// [realnode]: NIZEPACK_REAL_NODE names an official linux-x64 node binary (.ci/check-fetch-real.sh).
-	scriptConds["realnode"] = func() bool { return os.Getenv("NIZEPACK_REAL_NODE") != "" }
-	// [realarchives]: NIZEPACK_REAL_ARCHIVES is a dir with the official node binaries of other
-	// platforms, as DIST/node or DIST/node.exe (.ci/check-real-archives.sh).
-	scriptConds["realarchives"] = func() bool { return os.Getenv("NIZEPACK_REAL_ARCHIVES") != "" }
-	// Every script gets its own download cache (HOME is not writable under testscript).
-	scriptSetups = append(scriptSetups, func(env *testscript.Env) error {
-		env.Setenv("NIZEPACK_CACHE_DIR", filepath.Join(env.WorkDir, ".cache"))
-		env.Setenv("NIZEPACK_REAL_NODE", os.Getenv("NIZEPACK_REAL_NODE"))
-		env.Setenv("NIZEPACK_REAL_ARCHIVES", os.Getenv("NIZEPACK_REAL_ARCHIVES"))
-		return nil
-	})
+// realNode is [realnode]: NIZEPACK_REAL_NODE names an official linux-x64 node binary
+// (.ci/check-fetch-real.sh).
+func realNode() bool { return os.Getenv("NIZEPACK_REAL_NODE") != "" }
+
+// realArchives is [realarchives]: NIZEPACK_REAL_ARCHIVES is a dir with the official node binaries
+// of other platforms, as DIST/node or DIST/node.exe (.ci/check-real-archives.sh).
+func realArchives() bool { return os.Getenv("NIZEPACK_REAL_ARCHIVES") != "" }
+
+// setupFetch gives every script its own download cache (HOME is not writable under testscript).
+func setupFetch(env *testscript.Env) error {
+	env.Setenv("NIZEPACK_CACHE_DIR", filepath.Join(env.WorkDir, ".cache"))
+	env.Setenv("NIZEPACK_REAL_NODE", os.Getenv("NIZEPACK_REAL_NODE"))
+	env.Setenv("NIZEPACK_REAL_ARCHIVES", os.Getenv("NIZEPACK_REAL_ARCHIVES"))
+	return nil
 }
 
 // exits N PROG ARGS...: runs PROG and requires exit code N (stdout/stderr kept for checks).

@@ -43,10 +43,6 @@ import (
 //	                          every acknowledged insert of NAME is in the table
 //	bgproc start VAR | kill VAR
 //	                          start a long-lived process, set $VAR to its PID / SIGKILL it
-func init() {
-	scriptCmds["pgwire"] = cmdPgwire
-	scriptCmds["bgproc"] = cmdBgproc
-}
 
 const pgwireTimeout = 30 * time.Second
 

@@ -18,30 +18,31 @@ import (
 //	$HOST_TRIPLE  the host's Rust triple, $HOST_EXE its executable suffix
 //
 // and the command `holdfree VAR`: sets VAR to a 127.0.0.1 port that nothing listens on.
-func init() {
-	scriptCmds["holdfree"] = func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || len(args) != 1 {
-			ts.Fatalf("usage: holdfree VAR")
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		ts.Check(err)
-		port := l.Addr().(*net.TCPAddr).Port
-		ts.Check(l.Close())
-		ts.Setenv(args[0], strconv.Itoa(port))
+// cmdHoldfree sets VAR to a 127.0.0.1 port that was free a moment ago.
+func cmdHoldfree(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: holdfree VAR")
 	}
-	scriptSetups = append(scriptSetups, func(env *testscript.Env) error {
-		app, err := filepath.Abs(filepath.Join("testdata", "app"))
-		if err != nil {
-			return err
-		}
-		env.Setenv("SMOKE_APP", app)
-		if node, err := exec.LookPath("node"); err == nil {
-			env.Setenv("SYSNODE", node)
-		}
-		if host, err := target.Host(); err == nil {
-			env.Setenv("HOST_TRIPLE", host.Triple)
-			env.Setenv("HOST_EXE", host.Exe())
-		}
-		return nil
-	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := l.Addr().(*net.TCPAddr).Port
+	ts.Check(l.Close())
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+// setupSmoke exports the fixture app, the system node and the host triple.
+func setupSmoke(env *testscript.Env) error {
+	app, err := filepath.Abs(filepath.Join("testdata", "app"))
+	if err != nil {
+		return err
+	}
+	env.Setenv("SMOKE_APP", app)
+	if node, err := exec.LookPath("node"); err == nil {
+		env.Setenv("SYSNODE", node)
+	}
+	if host, err := target.Host(); err == nil {
+		env.Setenv("HOST_TRIPLE", host.Triple)
+		env.Setenv("HOST_EXE", host.Exe())
+	}
+	return nil
 }

@@ -19,83 +19,91 @@ import (
 //	fakebin GOOS GOARCH PATH    write a tiny real executable (GOARCH "universal": a fat Mach-O)
 //	binfmt PATH                 print the format and CPUs of an executable, e.g. "ELF amd64"
 //	filemode PATH               print a file's permission bits, e.g. "0755"
-func init() {
-	scriptSetups = append(scriptSetups, func(env *testscript.Env) error {
-		abs, err := filepath.Abs("testdata/tauri")
+
+// setupTauri exports the Tauri fixtures dir.
+func setupTauri(env *testscript.Env) error {
+	abs, err := filepath.Abs("testdata/tauri")
+	if err != nil {
+		return err
+	}
+	env.Setenv("TAURI_FIXTURES", abs)
+	return nil
+}
+
+// cmdCopytree copies a directory tree: copytree SRC DST.
+func cmdCopytree(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: copytree SRC DST")
+	}
+	src, dst := ts.MkAbs(args[0]), ts.MkAbs(args[1])
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		env.Setenv("TAURI_FIXTURES", abs)
-		return nil
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
 	})
-	scriptCmds["copytree"] = func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || len(args) != 2 {
-			ts.Fatalf("usage: copytree SRC DST")
-		}
-		src, dst := ts.MkAbs(args[0]), ts.MkAbs(args[1])
-		err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(src, p)
-			out := filepath.Join(dst, rel)
-			if d.IsDir() {
-				return os.MkdirAll(out, 0o755)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(out, b, 0o644)
-		})
+	ts.Check(err)
+}
+
+// cmdFakebin writes a tiny real executable: fakebin GOOS GOARCH PATH [MSG] (GOARCH universal: fat).
+func cmdFakebin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: fakebin GOOS GOARCH PATH [MSG]")
+	}
+	msg := "fake " + args[0] + "/" + args[1] + "\n"
+	if len(args) > 3 {
+		msg = args[3]
+	}
+	var exe []byte
+	if args[0] == "darwin" && args[1] == "universal" {
+		arm, err := fakebin.Executable("darwin", "arm64", msg)
+		ts.Check(err)
+		x86, err := fakebin.Executable("darwin", "amd64", msg)
+		ts.Check(err)
+		var fat bytes.Buffer
+		ts.Check(binfmt.WriteFat(&fat, arm, x86))
+		exe = fat.Bytes()
+	} else {
+		var err error
+		exe, err = fakebin.Executable(args[0], args[1], msg)
 		ts.Check(err)
 	}
-	scriptCmds["fakebin"] = func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || len(args) < 3 {
-			ts.Fatalf("usage: fakebin GOOS GOARCH PATH [MSG]")
-		}
-		msg := "fake " + args[0] + "/" + args[1] + "\n"
-		if len(args) > 3 {
-			msg = args[3]
-		}
-		var exe []byte
-		if args[0] == "darwin" && args[1] == "universal" {
-			arm, err := fakebin.Executable("darwin", "arm64", msg)
-			ts.Check(err)
-			x86, err := fakebin.Executable("darwin", "amd64", msg)
-			ts.Check(err)
-			var fat bytes.Buffer
-			ts.Check(binfmt.WriteFat(&fat, arm, x86))
-			exe = fat.Bytes()
-		} else {
-			var err error
-			exe, err = fakebin.Executable(args[0], args[1], msg)
-			ts.Check(err)
-		}
-		p := ts.MkAbs(args[2])
-		ts.Check(os.MkdirAll(filepath.Dir(p), 0o755))
-		ts.Check(os.WriteFile(p, exe, 0o755))
+	p := ts.MkAbs(args[2])
+	ts.Check(os.MkdirAll(filepath.Dir(p), 0o755))
+	ts.Check(os.WriteFile(p, exe, 0o755))
+}
+
+// cmdBinfmt prints a file's executable format and CPU: binfmt PATH (with !, expect none).
+func cmdBinfmt(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: binfmt PATH")
 	}
-	scriptCmds["binfmt"] = func(ts *testscript.TestScript, neg bool, args []string) {
-		if len(args) != 1 {
-			ts.Fatalf("usage: binfmt PATH")
+	info, err := binfmt.IdentifyFile(ts.MkAbs(args[0]))
+	if neg {
+		if err == nil {
+			ts.Fatalf("%s is %v", args[0], info)
 		}
-		info, err := binfmt.IdentifyFile(ts.MkAbs(args[0]))
-		if neg {
-			if err == nil {
-				ts.Fatalf("%s is %v", args[0], info)
-			}
-			return
-		}
-		ts.Check(err)
-		fmt.Fprintln(ts.Stdout(), info)
+		return
 	}
-	scriptCmds["filemode"] = func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || len(args) != 1 {
-			ts.Fatalf("usage: filemode PATH")
-		}
-		st, err := os.Stat(ts.MkAbs(args[0]))
-		ts.Check(err)
-		fmt.Fprintf(ts.Stdout(), "%04o\n", st.Mode().Perm())
+	ts.Check(err)
+	fmt.Fprintln(ts.Stdout(), info)
+}
+
+// cmdFilemode prints a file's permission bits: filemode PATH.
+func cmdFilemode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: filemode PATH")
 	}
+	st, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "%04o\n", st.Mode().Perm())
 }

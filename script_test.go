@@ -11,9 +11,23 @@ import (
 	"github.com/nize/nizepack/internal/cli"
 )
 
-// scriptCmds are extra testscript commands (mirrors, fake binaries, ...). Each area's test
-// file adds its own from init, so the harness stays one small file.
-var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){}
+// scriptCmds are the extra testscript commands, all registered here; each is written in its
+// area's script_*_test.go file.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"exits":       cmdExits,       // exits N CMD ARGS...: run and expect exit code N
+	"nodemirror":  cmdNodeMirror,  // a signed official-layout Node mirror on loopback
+	"nodemirrors": cmdNodeMirrors, // several releases, with index.json
+	"copytree":    cmdCopytree,
+	"fakebin":     cmdFakebin,
+	"binfmt":      cmdBinfmt,
+	"filemode":    cmdFilemode,
+	"pgserver":    cmdPgserver, // run the bundled PGlite server with node
+	"holdport":    cmdHoldport,
+	"holdfree":    cmdHoldfree,
+	"nomodules":   cmdNomodules,
+	"pgwire":      cmdPgwire, // raw and pgx Postgres clients
+	"bgproc":      cmdBgproc,
+}
 
 // scriptConds are extra [conditions] for scripts, e.g. [realnode]. Besides testscript's own
 // ([windows], [linux], [exec:PROG], ...):
@@ -23,11 +37,14 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 //	        skips with `[wine] skip 'REASON'`: a named condition, never a missing-tool skip, so
 //	        the reason is in the script and a missing tool elsewhere is still noticed.
 var scriptConds = map[string]func() bool{
-	"wine": underWine,
+	"wine":         underWine,
+	"pgliteapp":    pgliteApp,
+	"realnode":     realNode,
+	"realarchives": realArchives,
 }
 
 // scriptSetups run before each script, e.g. to export paths to fixtures.
-var scriptSetups []func(env *testscript.Env) error
+var scriptSetups = []func(env *testscript.Env) error{setupFetch, setupBundle, setupSmoke, setupTauri}
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){

@@ -9,10 +9,6 @@ import (
 	"github.com/nize/nizepack/internal/nodemirror"
 )
 
-func init() {
-	scriptCmds["nodemirrors"] = cmdNodeMirrors
-}
-
 // nodemirrors RELEASE...: builds a mirror with several Node versions signed by the same key as
 // nodemirror's, writes index.json listing RELEASE... in the order given (newest first, as the
 // official one), serves it on 127.0.0.1, sets $MIRROR and writes $WORK/keyring.asc.
