@@ -3,6 +3,11 @@
 // `new URL("<relative>", import.meta.url)`, discovered rather than listed. The output dir is
 // replaced as a whole, keeps files nizepack did not write, and carries a manifest that makes an
 // unchanged second run a no-op.
+//
+//	res, err := bundle.Build(ctx, bundle.Options{
+//		Entry: "scripts/pglite-server.mjs", PackageDir: ".", Out: "resources/pglite", NodeMajor: 24,
+//	})
+//	// res.Files: pglite-server.mjs and the assets it loads; res.UpToDate on an unchanged rerun
 package bundle
 
 import (

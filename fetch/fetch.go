@@ -6,6 +6,11 @@
 // Client.Install names the version, the output dir and the targets. Failures are typed errors
 // carrying the facts (SignatureError, ChecksumError, PinMismatchError, HostileEntryError,
 // NotFoundError, OfflineError). It never prints; progress goes to a report.Reporter.
+//
+//	client, err := fetch.New(fetch.Options{CacheDir: cacheDir}) // the official mirror and release keys
+//	if err != nil { ... }
+//	results, err := client.Install(ctx, fetch.Request{Version: "24.21.0", OutDir: "binaries"}, targets...)
+//	// results[i].Path is binaries/node-<triple>[.exe], verified
 package fetch
 
 import (

@@ -1,6 +1,10 @@
 // Package report is how library packages tell the user what they are doing without printing:
 // they call a Reporter, and the CLI decides whether that becomes a progress bar on a TTY,
 // plain lines in CI, GitHub Actions groups, or nothing.
+//
+//	type lines struct{ report.Nop }
+//	func (lines) Infof(format string, args ...any) { log.Printf(format, args...) }
+//	bundle.Build(ctx, bundle.Options{..., Reporter: lines{}})
 package report
 
 import "io"

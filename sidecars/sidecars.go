@@ -2,6 +2,10 @@
 // `<cargo target dir>/<triple>/<profile>/<name>[.exe]` is copied to the externalBin entry's path
 // plus `-<triple>[.exe]`, atomically with mode 0755, after its format and CPU are checked against
 // the target. For macos-universal both per-arch files are installed plus a fat Mach-O of the two.
+//
+//	installed, err := sidecars.Install(ctx, sidecars.Options{
+//		Project: p, Target: t, CargoTargetDir: "target", Exclude: []string{"node"},
+//	})
 package sidecars
 
 import (

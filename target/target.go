@@ -1,5 +1,8 @@
 // Package target is the one table of platforms nizepack builds for: friendly names, aliases,
 // Rust triples, Node distribution names and Tauri's sidecar naming rule.
+//
+//	t, err := target.Parse("macos-arm64") // also aliases, Rust triples and "host"
+//	t.SidecarPath("binaries/node")        // "binaries/node-aarch64-apple-darwin"
 package target
 
 import (
