@@ -19,9 +19,9 @@ const module = "github.com/nize/nizepack"
 // publicPackages are the packages other Go tools may import; everything else is internal.
 var publicPackages = []string{"fetch", "bundle", "sidecars", "tauri", "target", "report"}
 
-// commandPackages are the internal packages that public ones must never depend on: the CLI and
-// the Nize-specific orchestration built on top of the public packages.
-var commandPackages = []string{"internal/cli", "internal/prepare", "internal/verify", "internal/smoke", "internal/versions"}
+// commandPackages are the internal packages that public ones must never depend on: the CLI,
+// Nize's own policy and the orchestration built on top of the public packages.
+var commandPackages = []string{"internal/cli", "internal/nize", "internal/prepare", "internal/verify", "internal/smoke", "internal/versions"}
 
 // testKits are imported only from tests and bench.
 var testKits = []string{"internal/nodemirror", "internal/fakebin"}

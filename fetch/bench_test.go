@@ -16,7 +16,7 @@ import (
 )
 
 // BenchmarkFetchNodeVsShell times, in the same run and alternating, a cold and a warm
-// fetch.Fetch against the shell pipeline it replaces (curl the archive and the sums,
+// fetch.Client.Install against the shell pipeline it replaces (curl the archive and the sums,
 // sha256sum -c, tar -x the binary), on a loopback mirror. The binary is the real node when
 // NIZEPACK_REAL_NODE names one, else a synthetic 40 MB ELF. It reports ratios to the shell.
 func BenchmarkFetchNodeVsShell(b *testing.B) {

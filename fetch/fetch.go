@@ -123,10 +123,11 @@ type Client struct {
 	sums map[string]*verifiedSums // by version
 }
 
+// verifiedSums are one version's trusted sums, fetched by the first caller that succeeds: a
+// failure (a network error, a cancelled ctx) is not kept, so a later call tries again.
 type verifiedSums struct {
-	once sync.Once
+	mu   sync.Mutex
 	sums Sums
-	err  error
 }
 
 // New validates options and prepares a Client.
@@ -365,7 +366,8 @@ func (f *installer) fetchUniversal(ctx context.Context, t target.Target) ([]Resu
 }
 
 // VerifiedSums returns the SHASUMS256.txt entries of a version that the trusted keys vouch for
-// (or, with InsecureSkipSignature, the unsigned ones), fetched once per Client and version.
+// (or, with InsecureSkipSignature, the unsigned ones), fetched once per Client and version;
+// a failed fetch is tried again by the next call.
 func (c *Client) VerifiedSums(ctx context.Context, version string) (Sums, error) {
 	if version == "" {
 		return nil, errors.New("no Node version given")
@@ -377,18 +379,21 @@ func (c *Client) VerifiedSums(ctx context.Context, version string) (Sums, error)
 		c.sums[version] = v
 	}
 	c.mu.Unlock()
-	v.once.Do(func() {
-		text, err := c.signedSums(ctx, version)
-		if err != nil {
-			v.err = err
-			return
-		}
-		v.sums, err = parseSums(text)
-		if err != nil {
-			v.err = fmt.Errorf("reading SHASUMS256.txt of Node v%s: %w", version, err)
-		}
-	})
-	return v.sums, v.err
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.sums != nil {
+		return v.sums, nil
+	}
+	text, err := c.signedSums(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	sums, err := parseSums(text)
+	if err != nil {
+		return nil, fmt.Errorf("reading SHASUMS256.txt of Node v%s: %w", version, err)
+	}
+	v.sums = sums
+	return sums, nil
 }
 
 // Mirror is the mirror's base URL without credentials, as it appears in messages.

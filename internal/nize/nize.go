@@ -10,7 +10,6 @@ import (
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/fetch"
-	"github.com/nize/nizepack/target"
 	"github.com/nize/nizepack/tauri"
 )
 
@@ -40,11 +39,6 @@ func Migration() tauri.Options {
 // NotFromCargo lists the externalBin entries (by base name) that cargo does not build: node,
 // which fetch-node installs. The sidecars step leaves them out.
 func NotFromCargo() []string { return []string{fetch.BinaryBase} }
-
-// NodeSidecar is the node binary fetch-node installs for t in the Tauri dir.
-func NodeSidecar(tauriDir string, t target.Target) string {
-	return filepath.Join(tauriDir, BinariesDir, fetch.BinaryName(t))
-}
 
 // Locate fills in the defaults a user of the app repo expects, relative to the working dir wd:
 // the entry is the given one, else the app's own AppEntry when it exists, else the embedded

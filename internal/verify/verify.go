@@ -14,13 +14,13 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/nize/nizepack/bundle"
-	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/binfmt"
 	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/target"
@@ -116,7 +116,7 @@ func (v *verifier) externalBins(raw any) {
 			continue
 		}
 		fix := v.cmd("fetch-node " + t.Name)
-		if path.Base(filepath.ToSlash(entry)) != fetch.BinaryBase {
+		if !slices.Contains(nize.NotFromCargo(), path.Base(filepath.ToSlash(entry))) {
 			if v.opts.SkipSidecars {
 				continue
 			}
