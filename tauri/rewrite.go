@@ -55,6 +55,12 @@ type Options struct {
 	ExternalBins []string
 	// Resources rename bundle.resources entries, in list form and in map form (key and target).
 	Resources []ResourceMove
+	// Entitlements, when not "", makes a macOS build's entitlements grant every key of Grant:
+	// the file the config names (bundle.macOS.entitlements, overlays merged), else this path
+	// (relative to the Tauri dir), which the base config is then made to name. Other keys of
+	// an existing file stay.
+	Entitlements string
+	Grant        []string
 }
 
 func (o Options) move(s string) (string, bool) {
@@ -94,7 +100,7 @@ func Plan(p *Project, opts Options) ([]Change, error) {
 		}
 		out = append(out, Change{File: f, New: b})
 	}
-	return out, nil
+	return planEntitlements(p, out, opts)
 }
 
 // Apply writes every changed file atomically, keeping its mode, and returns the paths written.

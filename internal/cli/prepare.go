@@ -93,6 +93,10 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 		Node:       nodeReq,
 		Report:     rep,
 	}
+	if t.GOOS == "darwin" {
+		// Notarized apps run under the hardened runtime; node needs these to start there.
+		opts.Tauri.Entitlements, opts.Tauri.Grant = nize.EntitlementsFile, nize.NodeEntitlements()
+	}
 	if o.config != "" {
 		if _, err := os.Stat(o.config); err != nil {
 			return usageErrorf("--config %s: the file does not exist", o.config)

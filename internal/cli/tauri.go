@@ -33,6 +33,7 @@ func openTauri(config string) (*tauri.Project, error) {
 type tauriOptions struct {
 	config    string
 	check     bool
+	entitle   bool
 	json      bool
 	bins      []string
 	resources []string
@@ -60,6 +61,7 @@ change is needed, 0 when not.`,
 	f := cmd.Flags()
 	f.StringVar(&o.config, "config", "", "Tauri config file to rewrite (default: the Tauri dir's config and its platform overlays)")
 	f.BoolVar(&o.check, "check", false, "write nothing; print a unified diff and exit 1 when a change is needed")
+	f.BoolVar(&o.entitle, "entitlements", false, "make the macOS entitlements grant what node needs under the hardened runtime (allow-jit, allow-unsigned-executable-memory): the file bundle.macOS.entitlements names, else "+nize.EntitlementsFile+" beside the config, which it then names")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	f.StringSliceVar(&o.bins, "external-bin", def.ExternalBins, "externalBin entry to ensure (repeatable)")
 	var defMoves []string
@@ -72,6 +74,9 @@ change is needed, 0 when not.`,
 
 func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions) error {
 	opts := tauri.Options{ExternalBins: o.bins}
+	if o.entitle {
+		opts.Entitlements, opts.Grant = nize.EntitlementsFile, nize.NodeEntitlements()
+	}
 	for _, r := range o.resources {
 		mv, err := tauri.ParseResourceMove(r)
 		if err != nil {

@@ -27,6 +27,16 @@ const (
 	AppPackageDir = "packages/nize-desktop"
 )
 
+// EntitlementsFile is the entitlements plist `tauri --entitlements` writes beside the config.
+const EntitlementsFile = "Entitlements.plist"
+
+// NodeEntitlements are what node needs under the hardened runtime that notarized macOS apps run
+// with (Tauri signs sidecars with the app's entitlements): V8 compiles code at run time, and
+// PGlite's WASM needs writable executable memory. Without them node dies with SIGTRAP at start.
+func NodeEntitlements() []string {
+	return []string{"com.apple.security.cs.allow-jit", "com.apple.security.cs.allow-unsigned-executable-memory"}
+}
+
 // Migration is the PGlite migration of the Tauri config: add binaries/node to externalBin and
 // move resources/pg to resources/pglite.
 func Migration() tauri.Options {

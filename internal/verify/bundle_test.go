@@ -9,6 +9,7 @@ import (
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/internal/fakebin"
+	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/target"
 	"github.com/nize/nizepack/tauri"
 )
@@ -24,13 +25,16 @@ func TestManifestWrittenByBundle(t *testing.T) {
 		"node_modules/@x/db/package.json": `{"name":"@x/db","version":"1.0.0","type":"module","exports":"./index.js"}`,
 		"node_modules/@x/db/index.js":     "export const wasm = new URL(\"./engine.wasm\", import.meta.url);\n",
 		"node_modules/@x/db/engine.wasm":  "WASM",
-		"tauri/tauri.conf.json":           `{"identifier": "x", "bundle": {"externalBin": ["binaries/node"], "resources": ["resources/pglite/*"]}}`,
+		"tauri/tauri.conf.json":           `{"identifier": "x", "bundle": {"externalBin": ["binaries/node"], "resources": ["resources/pglite/*"], "macOS": {"entitlements": "E.plist"}}}`,
 	} {
 		p := filepath.Join(root, filepath.FromSlash(name))
 		if strings.HasPrefix(name, "package.json") || strings.HasPrefix(name, "server.mjs") || strings.HasPrefix(name, "node_modules") {
 			p = filepath.Join(pkg, filepath.FromSlash(name))
 		}
 		write(t, p, body)
+	}
+	if _, err := tauri.EnsureEntitlements(filepath.Join(root, "tauri", "E.plist"), nize.NodeEntitlements()); err != nil {
+		t.Fatal(err)
 	}
 	exe, _ := fakebin.Executable("darwin", "arm64", "v1\n")
 	node := filepath.Join(root, "tauri", "binaries", "node-aarch64-apple-darwin")

@@ -77,6 +77,9 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	v.externalBins(bundle["externalBin"])
 	v.resources(bundle["resources"])
 	v.manifest(bundle["resources"])
+	if t.GOOS == "darwin" {
+		v.entitlements(bundle["externalBin"])
+	}
 	return r, nil
 }
 
