@@ -26,7 +26,29 @@ const (
 	AppEntry = "packages/nize-desktop/scripts/pglite-server.mjs"
 	// AppPackageDir is the app's desktop package, where `npm ci` installs PGlite.
 	AppPackageDir = "packages/nize-desktop"
+	// SeedDatabase is the database the app asks its PGlite server for (--database=nize), so
+	// the seed bundle-pglite makes holds it.
+	SeedDatabase = "nize"
 )
+
+// SeedNode picks the Node binary that makes the PGlite seed when none is given: the host's
+// fetched sidecar (binaries/node-<host triple>) in the Tauri dir when present, else node on
+// PATH (lookPath is exec.LookPath in the CLI). It returns "" when there is neither; from says
+// where the one returned was found.
+func SeedNode(tauriDir string, lookPath func(string) (string, error)) (node, from string) {
+	if tauriDir != "" {
+		if host, err := target.Host(); err == nil {
+			p := NodeSidecar(tauriDir, host)
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				return p, "the host's fetched sidecar"
+			}
+		}
+	}
+	if p, err := lookPath("node"); err == nil {
+		return p, "node on PATH"
+	}
+	return "", ""
+}
 
 // Migration is the PGlite migration of the Tauri config: add binaries/node to externalBin and
 // move resources/pg to resources/pglite.
