@@ -27,7 +27,7 @@ ms() { echo $(( ($2 - $1) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 run_nizepack() {
-	"$OUT/nizepack" bundle-pglite --package-dir "$APP" --out "$OUT/nizepack-out" --force -q >/dev/null
+	"$OUT/nizepack" bundle-pglite --package-dir "$APP" --out "$OUT/nizepack-out" --no-seed --force -q >/dev/null
 }
 DIST="$APP/node_modules/@electric-sql"
 run_npx() {
@@ -48,7 +48,7 @@ for _ in $(seq "$RUNS"); do
 done
 for _ in $(seq "$RUNS"); do
 	t0=$(now)
-	"$OUT/nizepack" bundle-pglite --package-dir "$APP" --out "$OUT/nizepack-out" -q | grep -q 'up to date'
+	"$OUT/nizepack" bundle-pglite --package-dir "$APP" --out "$OUT/nizepack-out" --no-seed -q | grep -q 'up to date'
 	t1=$(now); ms "$t0" "$t1" >>"$OUT/t-uptodate"
 done
 N=$(median <"$OUT/t-nizepack"); X=$(median <"$OUT/t-npx"); U=$(median <"$OUT/t-uptodate")

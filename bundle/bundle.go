@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/evanw/esbuild/pkg/api"
 
@@ -62,7 +63,11 @@ type Options struct {
 	NodeMajor int
 	// Minify and Sourcemap are esbuild's options; Sourcemap writes pglite-server.mjs.map.
 	Minify, Sourcemap bool
-	// Force rebuilds even when the output is up to date.
+	// Seed, when Seed.Node is set, also makes SeedFile: the data dir a first start creates,
+	// so the server's first start unpacks it instead of running initdb. The zero value makes
+	// none. An unchanged bundle keeps its seed without running Node.
+	Seed Seed
+	// Force rebuilds even when the output is up to date (and remakes the seed).
 	Force bool
 	// Reporter receives progress; nil means none.
 	Reporter report.Reporter
@@ -76,6 +81,8 @@ type Result struct {
 	Target   string            `json:"target"`
 	Packages map[string]string `json:"packages"`
 	Files    []File            `json:"files"`
+	// Seed is the seed in Out (also listed in Files), nil when there is none.
+	Seed *SeedInfo `json:"seed,omitempty"`
 }
 
 // File is one file nizepack wrote into the output dir.
@@ -94,6 +101,8 @@ const (
 	InputEntry      Input = "entry"       // Options.Entry
 	InputPackageDir Input = "package dir" // Options.PackageDir
 	InputOut        Input = "output"      // Options.Out
+	// InputSeedDatabase is Options.Seed.Database (a name, not a path).
+	InputSeedDatabase Input = "seed database"
 )
 
 // InputError is a path in Options that cannot be used as given.
@@ -104,6 +113,9 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string { return fmt.Sprintf("%s %s %s", e.Input, e.Path, e.Problem) }
+
+// databaseName is what the canonical server accepts as --database.
+var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$-]{0,62}$`)
 
 // MissingPackageError is a package the entry imports that is not installed.
 type MissingPackageError struct {
@@ -155,9 +167,18 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if entry == "" {
 		s.EmbeddedSHA256 = sha256Hex(canonicalServer)
 	}
+	seedDB := ""
+	if opts.Seed.Node != "" {
+		if seedDB = opts.Seed.Database; seedDB == "" {
+			seedDB = DefaultSeedDatabase
+		}
+		if !databaseName.MatchString(seedDB) {
+			return nil, &InputError{Input: InputSeedDatabase, Path: seedDB, Problem: "is not a database name the server accepts (letters, digits, _, $ or -, at most 63, not starting with a digit)"}
+		}
+	}
 
 	old := readManifest(out)
-	if !opts.Force && old != nil {
+	if !opts.Force && old != nil && seedCurrent(old, seedDB) {
 		if res, ok := upToDate(out, pkgDir, s, old); ok {
 			return res, nil
 		}
@@ -258,6 +279,28 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		}
 		files = append(files, File{Name: a.Name, Size: a.Size, SHA256: a.SHA256, Source: relSlash(pkgDir, a.Source)})
 	}
+	var seed *SeedInfo
+	if seedDB != "" {
+		key := seedKey(files, packages, seedDB)
+		seed = &SeedInfo{File: SeedFile, Database: seedDB, PGlite: packages[PGlitePackage], Key: key}
+		f, reused := (*File)(nil), false
+		if !opts.Force {
+			f, reused = reuseSeed(out, old, key, tmp)
+		}
+		if reused {
+			rep.Infof("keeping the PGlite seed (database %s): the bundle and PGlite %s are unchanged", seedDB, seed.PGlite)
+			seed.Reused = true
+		} else {
+			rep.Infof("making the PGlite seed (database %s) by running the new bundle with %s", seedDB, opts.Seed.Node)
+			began := time.Now()
+			if f, err = makeSeed(ctx, opts.Seed, seedDB, tmp, packages); err != nil {
+				return nil, err
+			}
+			seed.Made = time.Since(began)
+			rep.Infof("made %s (%.1f MiB) in %s", SeedFile, float64(f.Size)/(1<<20), seed.Made.Round(100*time.Millisecond))
+		}
+		files = append(files, *f)
+	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 
 	m := &manifest{
@@ -269,6 +312,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		Packages: packages,
 		Files:    files,
 		Inputs:   inputs,
+	}
+	if seed != nil {
+		ms := *seed
+		ms.Reused, ms.Made = false, 0
+		m.Seed = &ms
 	}
 	if err := writeManifest(filepath.Join(tmp, ManifestFile), m); err != nil {
 		return nil, err
@@ -283,7 +331,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	keepTmp = true // it is the output now
-	return &Result{Out: out, Entry: m.Entry, Target: s.Target, Packages: packages, Files: files}, nil
+	return &Result{Out: out, Entry: m.Entry, Target: s.Target, Packages: packages, Files: files, Seed: seed}, nil
 }
 
 // absOut makes out absolute and follows a symlinked output dir to the real one.

@@ -23,6 +23,8 @@ type manifest struct {
 	Files    []File            `json:"files"`
 	// Inputs are relative to the package dir.
 	Inputs []File `json:"inputs"`
+	// Seed is the seed among Files, when there is one.
+	Seed *SeedInfo `json:"seed,omitempty"`
 }
 
 // settings is everything besides the input files that decides the output.
@@ -111,7 +113,20 @@ func upToDate(out, pkgDir string, s settings, m *manifest) (*Result, bool) {
 	if _, problems := checkFiles(out, m.Files); len(problems) > 0 {
 		return nil, false
 	}
-	return &Result{Out: out, UpToDate: true, Entry: m.Entry, Target: m.Target, Packages: m.Packages, Files: m.Files}, true
+	return &Result{Out: out, UpToDate: true, Entry: m.Entry, Target: m.Target, Packages: m.Packages, Files: m.Files, Seed: m.Seed}, true
+}
+
+// seedCurrent reports whether the manifest's seed is the one asked for (database, "" = none).
+// Whether it still matches the bundle is the rest of the up-to-date check: the seed's key
+// follows from the outputs, whose hashes upToDate checks.
+func seedCurrent(m *manifest, database string) bool {
+	if database == "" {
+		return m.Seed == nil
+	}
+	if m.Seed == nil || m.Seed.Database != database || m.Seed.File != SeedFile {
+		return false
+	}
+	return m.Seed.Key == seedKey(m.Files, m.Packages, database)
 }
 
 func sha256Hex(b []byte) string {

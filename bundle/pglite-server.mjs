@@ -34,10 +34,19 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import zlib from "node:zlib";
 
 const NAME = "pglite-server";
 const LOCK_FILE = ".pglite-server.lock";
+// The seed `nizepack bundle-pglite` leaves beside the bundle: a gzipped tar of a first start's
+// data dir whose first entry, SEED_META, names its database and the PGlite that made it.
+const SEED_FILE = "pglite-seed.tar.gz";
+const SEED_META = "pglite-seed.json";
+const MANIFEST_FILE = "nizepack-manifest.json";
+// Present in the data dir while a seed is being unpacked: a dir holding it is ours to clear.
+const UNPACKING = ".pglite-seed-unpacking";
 const USAGE =
   "usage: pglite-server --db=<dir> [--port=<N>] [--database=<name>] [--max-connections=<N>] [--host=<addr>] [--parent-pid=<N>] [--exit-on-stdin-close]";
 
@@ -328,6 +337,154 @@ function releaseLock() {
     const h = readHolder(p);
     if (h && h.pid === process.pid) fs.unlinkSync(p);
   } catch {}
+}
+
+// --- Seeded first start ---------------------------------------------------------------------------
+// When the data dir is empty (or missing) and the seed beside the bundle holds the database
+// asked for, the dir is unpacked from the seed and PGlite opens it like any existing dir: no
+// initdb, no create-then-reopen. A non-empty dir is never touched; another database is created
+// as before. A seed made with another PGlite than the one bundled (per the manifest beside the
+// bundle) is refused, never loaded. Unpacking uses Node's zlib and the small tar reader below,
+// no tar binary.
+
+// besideBundle is a file next to this script (not `new URL(...)`: the bundler would take that
+// for an asset to copy).
+function besideBundle(name) {
+  return path.join(path.dirname(fileURLToPath(import.meta.url)), name);
+}
+
+// dataDirEmpty: nothing in it but our lock (and an interrupted unpack, which is ours).
+function dataDirEmpty(dir) {
+  return fs.readdirSync(dir).every((n) => n === LOCK_FILE || n.startsWith(`${LOCK_FILE}.stale-`));
+}
+
+// clearInterruptedUnpack: a dir still marked as being unpacked holds only what an earlier,
+// killed unpack wrote (the marker is written before anything else and removed last).
+function clearInterruptedUnpack(dir) {
+  if (!fs.existsSync(path.join(dir, UNPACKING))) return;
+  for (const n of fs.readdirSync(dir)) {
+    if (n === LOCK_FILE || n === UNPACKING) continue;
+    fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+  }
+  fs.unlinkSync(path.join(dir, UNPACKING));
+  process.stderr.write(`${NAME}: cleared an interrupted seed unpack in ${dir}\n`);
+}
+
+// tarEntries yields { name, type, mode, data } for each entry of an uncompressed USTAR tar:
+// regular files ("0") and directories ("5") only, relative names without "..".
+function* tarEntries(buf, what) {
+  const str = (h, off, len) => {
+    const s = h.subarray(off, off + len);
+    const z = s.indexOf(0);
+    return s.toString("utf8", 0, z < 0 ? len : z);
+  };
+  let off = 0;
+  while (off + 512 <= buf.length) {
+    const h = buf.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) return;
+    const prefix = str(h, 345, 155);
+    const name = (prefix ? `${prefix}/` : "") + str(h, 0, 100);
+    const size = parseInt(str(h, 124, 12).trim() || "0", 8);
+    const mode = parseInt(str(h, 100, 8).trim() || "644", 8);
+    const type = h[156] === 0 ? "0" : String.fromCharCode(h[156]);
+    off += 512;
+    if (!Number.isSafeInteger(size) || size < 0 || off + size > buf.length) {
+      throw new CleanError(`${what} is damaged: entry ${name} runs past the end`);
+    }
+    const clean = name.replace(/\/+$/, "");
+    if (!clean || clean.startsWith("/") || /\\|^[A-Za-z]:/.test(clean) || clean.split("/").some((p) => p === ".." || p === ".")) {
+      throw new CleanError(`${what} has an entry with an unsafe name: ${JSON.stringify(name)}`);
+    }
+    if (type !== "0" && type !== "5") throw new CleanError(`${what}: entry ${clean} is of tar type ${JSON.stringify(type)}, not a file or directory`);
+    yield { name: clean, type, mode: Number.isNaN(mode) ? 0o644 : mode & 0o777, data: buf.subarray(off, off + size) };
+    off += Math.ceil(size / 512) * 512;
+  }
+}
+
+// readSeedMeta reads the seed's first entry from the start of the archive alone.
+function readSeedMeta(seedPath) {
+  const fd = fs.openSync(seedPath, "r");
+  let head;
+  try {
+    const b = Buffer.alloc(64 * 1024);
+    const n = fs.readSync(fd, b, 0, b.length, 0);
+    head = zlib.gunzipSync(b.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  } catch (err) {
+    throw new CleanError(`cannot read the seed ${seedPath}: ${oneLine(err)}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  let meta;
+  try {
+    const first = tarEntries(head, `the seed ${seedPath}`).next().value;
+    if (!first || first.name !== SEED_META) throw new Error(`its first entry is not ${SEED_META}`);
+    meta = JSON.parse(first.data.toString("utf8"));
+  } catch (err) {
+    throw new CleanError(`cannot read the seed ${seedPath}: ${oneLine(err)}`);
+  }
+  if (typeof meta.database !== "string" || typeof meta.pglite !== "string") {
+    throw new CleanError(`cannot read the seed ${seedPath}: ${SEED_META} names no database or PGlite version`);
+  }
+  return meta;
+}
+
+// bundledPGlite is the PGlite version this bundle was made from, per the manifest beside it.
+function bundledPGlite(seedPath) {
+  const mpath = besideBundle(MANIFEST_FILE);
+  let version;
+  try {
+    version = JSON.parse(fs.readFileSync(mpath, "utf8")).packages["@electric-sql/pglite"];
+  } catch (err) {
+    throw new CleanError(`refusing the seed ${seedPath}: cannot tell which PGlite this bundle has from ${mpath} (${err.code || oneLine(err)})`);
+  }
+  if (typeof version !== "string") throw new CleanError(`refusing the seed ${seedPath}: ${mpath} names no @electric-sql/pglite version`);
+  return version;
+}
+
+// seedDataDir unpacks the seed into dir when it applies; it returns a line for stderr, or null.
+function seedDataDir(dir, database) {
+  const seedPath = besideBundle(SEED_FILE);
+  if (!fs.existsSync(seedPath)) return null;
+  clearInterruptedUnpack(dir);
+  if (!dataDirEmpty(dir)) return null;
+  const meta = readSeedMeta(seedPath);
+  if (meta.database !== database) return null;
+  const bundled = bundledPGlite(seedPath);
+  if (meta.pglite !== bundled) {
+    throw new CleanError(
+      `refusing the seed ${seedPath}: it was made with PGlite ${meta.pglite}, but this server bundles PGlite ${bundled}; remake it with nizepack bundle-pglite`,
+    );
+  }
+  const t0 = performance.now();
+  let tar;
+  try {
+    tar = zlib.gunzipSync(fs.readFileSync(seedPath));
+  } catch (err) {
+    throw new CleanError(`cannot read the seed ${seedPath}: ${oneLine(err)}`);
+  }
+  let files = 0;
+  let bytes = 0;
+  try {
+    fs.writeFileSync(path.join(dir, UNPACKING), "");
+    for (const e of tarEntries(tar, `the seed ${seedPath}`)) {
+      if (e.name === SEED_META) continue;
+      const p = path.join(dir, ...e.name.split("/"));
+      if (e.type === "5") {
+        mkdirAll(p);
+        continue;
+      }
+      mkdirAll(path.dirname(p));
+      fs.writeFileSync(p, e.data, { mode: e.mode || 0o600 });
+      files++;
+      bytes += e.data.length;
+    }
+    fs.unlinkSync(path.join(dir, UNPACKING));
+  } catch (err) {
+    if (err instanceof CleanError) throw err;
+    throw new CleanError(`cannot unpack the seed ${seedPath} into ${dir}: ${describeFsError(err)}`);
+  }
+  const ms = Math.round(performance.now() - t0);
+  return `first start from the seed ${seedPath} (database ${database}, PGlite ${meta.pglite}): unpacked ${files} files (${(bytes / 1048576).toFixed(1)} MiB) in ${ms} ms`;
 }
 
 // openDatabase opens PGlite on the named database. An existing one opens directly (one PGlite
@@ -825,6 +982,8 @@ async function main() {
   if (stopping) return;
   await checkPort(opts.host, opts.port);
   acquireLock(opts.db);
+  const seeded = seedDataDir(opts.db, opts.database);
+  if (seeded) process.stderr.write(`${NAME}: ${seeded}\n`);
   opening = openDatabase(opts.db, opts.database);
   db = await opening;
   opening = null;

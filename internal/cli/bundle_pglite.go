@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,7 @@ import (
 )
 
 type bundlePgliteOptions struct {
+	seedFlags
 	entry, packageDir, out   string
 	minify, sourcemap, force bool
 	json                     bool
@@ -29,7 +31,13 @@ func newBundlePgliteCmd(s *Streams, g *globalOptions) *cobra.Command {
 else the canonical server embedded in nizepack) into <out>/` + bundle.ServerFile + ` with the esbuild Go API
 (ESM, platform node, engine = the pinned Node major), and copies every file its sources load with
 new URL("<relative>", import.meta.url) beside it. <out> defaults to the Tauri dir's resources/pglite/
-and is replaced as a whole; files nizepack did not write stay. Unchanged inputs: "up to date".`,
+and is replaced as a whole; files nizepack did not write stay. Unchanged inputs: "up to date".
+
+It also makes ` + bundle.SeedFile + `, the data dir a first start creates (initdb done, the
+--seed-database created with pgvector), by running the new bundle once with Node (--node, else
+the Tauri dir's binaries/node-<host triple>, else node on PATH). The server unpacks it on a first
+start with that --database instead of running initdb. An unchanged bundle keeps its seed without
+running Node; without any Node the bundle has no seed (warned).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBundlePglite(cmd, s, g, o)
@@ -43,6 +51,7 @@ and is replaced as a whole; files nizepack did not write stay. Unchanged inputs:
 	f.BoolVar(&o.sourcemap, "sourcemap", false, "also write "+bundle.ServerFile+".map")
 	f.BoolVar(&o.force, "force", false, "rebuild even when the output is up to date")
 	f.BoolVar(&o.json, "json", false, "print one JSON document describing the output")
+	o.seedFlags.register(f, "")
 	return cmd
 }
 
@@ -63,6 +72,9 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 	}
 	opts.Minify, opts.Sourcemap, opts.Force = o.minify, o.sourcemap, o.force
 	opts.Reporter = newReporter(s, g)
+	if opts.Seed, err = o.seedFlags.resolve(opts.Reporter, optionalTauriDir(), ""); err != nil {
+		return err
+	}
 	res, err := bundle.Build(cmd.Context(), opts)
 	if err != nil {
 		return err
@@ -83,6 +95,13 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 		fmt.Fprintf(s.Out, "%10s  %s\n", bundleSize(f.Size), filepath.Join(shown, f.Name))
 	}
 	fmt.Fprintf(s.Out, "%10s  total, from %s\n", bundleSize(total), bundlePackagesLine(res.Packages))
+	if sd := res.Seed; sd != nil {
+		how := fmt.Sprintf("made in %s", sd.Made.Round(100*time.Millisecond))
+		if sd.Reused {
+			how = "kept: bundle and PGlite unchanged"
+		}
+		fmt.Fprintf(s.Out, "seed: %s holds database %s (PGlite %s), %s\n", filepath.Join(shown, sd.File), sd.Database, sd.PGlite, how)
+	}
 	return nil
 }
 

@@ -66,7 +66,15 @@ func withHint(err error) (string, bool) {
 			return fmt.Sprintf("%s: pass --package-dir with the folder holding package.json and node_modules", e), true
 		case bundle.InputOut:
 			return fmt.Sprintf("%s: pass --out with a directory", e), true
+		case bundle.InputSeedDatabase:
+			return fmt.Sprintf("%s: pass --seed-database with another name", e), true
 		}
+	case *bundle.SeedError:
+		msg := fmt.Sprintf("making the PGlite seed with %s: %s; pass --node PATH with a Node binary that runs the bundle, or --no-seed to bundle without a seed", e.Node, e.Problem)
+		if st := strings.TrimSpace(e.Stderr); st != "" {
+			msg += "\nserver stderr:\n" + st
+		}
+		return msg, true
 	case *fetch.OfflineError:
 		return fmt.Sprintf("--offline: %s is not in the cache %s; run once without --offline to fill it", e.What, e.CacheDir), true
 	case *fetch.SignatureError:

@@ -21,6 +21,7 @@ import (
 
 type prepareOptions struct {
 	fetchFlags
+	seedFlags
 	config         string
 	cargoTargetDir string
 	profile        string
@@ -70,6 +71,7 @@ $GITHUB_STEP_SUMMARY. A failure names the step; earlier steps' outputs stay as w
 	f.BoolVar(&o.minify, "minify", false, "bundle-pglite: minify the bundle")
 	f.BoolVar(&o.sourcemap, "sourcemap", false, "bundle-pglite: also write pglite-server.mjs.map")
 	f.BoolVar(&o.force, "force", false, "bundle-pglite: rebuild even when the output is up to date")
+	o.seedFlags.register(f, "bundle-pglite: ")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd
 }
@@ -114,6 +116,14 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	opts.Bundle.NodeMajor = pins.Major(version)
 	opts.Bundle.Minify, opts.Bundle.Sourcemap, opts.Bundle.Force = o.minify, o.sourcemap, o.force
 	opts.Bundle.Reporter = rep
+	// The seed is made with the node fetch-node installs just before, when it runs here.
+	hostNode := ""
+	if smoke.Runnable(t) == nil {
+		hostNode = nize.NodeSidecar(opts.TauriDir, t)
+	}
+	if opts.Bundle.Seed, err = o.seedFlags.resolve(rep, opts.TauriDir, hostNode); err != nil {
+		return err
+	}
 
 	if !o.skipSidecars {
 		opts.Sidecars = &sidecars.Options{CargoTargetDir: resolveCargoTargetDir(s, o.cargoTargetDir), Profile: o.profile, Bins: o.bins, Exclude: nize.NotFromCargo(), Reporter: rep}

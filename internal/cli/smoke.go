@@ -32,8 +32,13 @@ func newSmokeCmd(s *Streams, g *globalOptions) *cobra.Command {
 <Tauri dir>/resources/pglite/pglite-server.mjs with <Tauri dir>/binaries/node-<host triple>
 (not the system node) on a temporary data dir and port 0, reads its {"port": N} line, connects
 over the Postgres wire protocol, checks the served database, creates the pgvector extension, a
-vector(3) table and runs a nearest-neighbour query, then stops it with SIGTERM and checks that it
-exits 0 (Windows has no SIGTERM: there it is killed). Prints each step's time, the start first.
+vector(3) table and runs a nearest-neighbour query, reconnects and prepares sqlx's statement
+name sqlx_s_1 again (no 42P05), then stops it with SIGTERM and checks that it exits 0 (Windows has
+no SIGTERM: there it is killed). Prints each step's time, the start first.
+
+When the bundle has a seed (bundle-pglite's pglite-seed.tar.gz) the server is asked for the
+seed's database, so the start is the app's seeded first start: it must say it started from the
+seed, and vector must already be there.
 
 Only the host's binaries can run here: another PLATFORM is refused, never reported as passed.
 A failure names the step and shows the server's stderr, and exits 1.`,
@@ -47,7 +52,7 @@ A failure names the step and shows the server's stderr, and exits 1.`,
 	f := cmd.Flags()
 	f.StringVar(&o.node, "node", "", "Node binary to run the server with (default: the Tauri dir's binaries/node-<host triple>)")
 	f.StringVar(&o.bundle, "bundle", "", "the bundled pglite-server.mjs, or its directory (default: the Tauri dir's resources/pglite/)")
-	f.StringVar(&o.database, "database", smoke.DefaultDatabase, "database the server is asked to serve (--database=)")
+	f.StringVar(&o.database, "database", "", "database the server is asked to serve (--database=; default: the seed's when the bundle has one, else "+smoke.DefaultDatabase+")")
 	f.DurationVar(&o.startTimeout, "start-timeout", 3*time.Minute, "how long to wait for the server's port line")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/fetch"
+	"github.com/nize/nizepack/target"
 	"github.com/nize/nizepack/tauri"
 )
 
@@ -25,6 +26,9 @@ const (
 	AppEntry = "packages/nize-desktop/scripts/pglite-server.mjs"
 	// AppPackageDir is the app's desktop package, where `npm ci` installs PGlite.
 	AppPackageDir = "packages/nize-desktop"
+	// SeedDatabase is the database the app asks its PGlite server for (--database=nize), so
+	// the seed bundle-pglite makes holds it.
+	SeedDatabase = "nize"
 )
 
 // EntitlementsFile is the entitlements plist `tauri --entitlements` writes beside the config.
@@ -35,6 +39,30 @@ const EntitlementsFile = "Entitlements.plist"
 // PGlite's WASM needs writable executable memory. Without them node dies with SIGTRAP at start.
 func NodeEntitlements() []string {
 	return []string{"com.apple.security.cs.allow-jit", "com.apple.security.cs.allow-unsigned-executable-memory"}
+}
+
+// NodeSidecar is the node binary fetch-node installs for t in the Tauri dir.
+func NodeSidecar(tauriDir string, t target.Target) string {
+	return filepath.Join(tauriDir, BinariesDir, fetch.BinaryName(t))
+}
+
+// SeedNode picks the Node binary that makes the PGlite seed when none is given: the host's
+// fetched sidecar (binaries/node-<host triple>) in the Tauri dir when present, else node on
+// PATH (lookPath is exec.LookPath in the CLI). It returns "" when there is neither; from says
+// where the one returned was found.
+func SeedNode(tauriDir string, lookPath func(string) (string, error)) (node, from string) {
+	if tauriDir != "" {
+		if host, err := target.Host(); err == nil {
+			p := NodeSidecar(tauriDir, host)
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				return p, "the host's fetched sidecar"
+			}
+		}
+	}
+	if p, err := lookPath("node"); err == nil {
+		return p, "node on PATH"
+	}
+	return "", ""
 }
 
 // Migration is the PGlite migration of the Tauri config: add binaries/node to externalBin and

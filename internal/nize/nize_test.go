@@ -1,9 +1,12 @@
 package nize
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/nize/nizepack/target"
 )
 
 func writeTree(t *testing.T, root string, files map[string]string) {
@@ -39,5 +42,29 @@ func TestLocate(t *testing.T) {
 	}
 	if _, pkg = Locate(wd, "other/pkg/src/s.mjs", "x"); pkg != filepath.Join(wd, "x") {
 		t.Errorf("--package-dir: %q", pkg)
+	}
+}
+
+func TestSeedNode(t *testing.T) {
+	host, err := target.Host()
+	if err != nil {
+		t.Skip(err)
+	}
+	noPath := func(string) (string, error) { return "", errors.New("not found") }
+	onPath := func(string) (string, error) { return "/usr/bin/node", nil }
+	dir := t.TempDir()
+	if node, _ := SeedNode(dir, noPath); node != "" {
+		t.Errorf("nothing anywhere: %q", node)
+	}
+	if node, from := SeedNode(dir, onPath); node != "/usr/bin/node" || from != "node on PATH" {
+		t.Errorf("PATH only: %q (%s)", node, from)
+	}
+	side := NodeSidecar(dir, host)
+	writeTree(t, dir, map[string]string{BinariesDir + "/" + filepath.Base(side): "node"})
+	if node, from := SeedNode(dir, onPath); node != side || from != "the host's fetched sidecar" {
+		t.Errorf("with the fetched sidecar: %q (%s); want %s", node, from, side)
+	}
+	if node, _ := SeedNode("", onPath); node != "/usr/bin/node" {
+		t.Errorf("no Tauri dir: %q", node)
 	}
 }

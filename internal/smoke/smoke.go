@@ -1,7 +1,8 @@
 // Package smoke proves the packaged PGlite server works: it starts the bundled
-// pglite-server.mjs with the fetched Node binary on a fresh data dir, talks to it over the
-// Postgres wire protocol with pgx, exercises pgvector, and stops it with SIGTERM, timing each
-// step. It never prints; progress goes to a report.Reporter.
+// pglite-server.mjs with the fetched Node binary on a fresh data dir (from the bundle's seed when
+// it has one, as the app's first launch does), talks to it over the Postgres wire protocol with
+// pgx, exercises pgvector, reconnects re-preparing a statement name as sqlx does, and stops it
+// with SIGTERM, timing each step. It never prints; progress goes to a report.Reporter.
 package smoke
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/report"
 	"github.com/nize/nizepack/target"
 )
@@ -34,17 +37,24 @@ const (
 	StepVector   = "vector"   // CREATE EXTENSION IF NOT EXISTS vector
 	StepTable    = "table"    // a vector(3) table with rows
 	StepQuery    = "query"    // a nearest-neighbour query
-	StepStop     = "stop"     // SIGTERM and a clean exit
+	// StepReconnect prepares sqlx's first statement name, disconnects, connects again and
+	// prepares it again: the session must be clean (no 42P05).
+	StepReconnect = "reconnect"
+	StepStop      = "stop" // SIGTERM and a clean exit
 )
 
-// DefaultDatabase is the database the smoke run asks the server to serve.
+// DefaultDatabase is the database the smoke run asks an unseeded server to serve.
 const DefaultDatabase = "nizepack_smoke"
+
+// reusedStatement is the first statement name sqlx gives on every connection.
+const reusedStatement = "sqlx_s_1"
 
 // Options say what to run.
 type Options struct {
 	Node   string // the Node binary (required)
 	Server string // the bundled pglite-server.mjs (required)
-	// Database is passed as --database=; default DefaultDatabase.
+	// Database is passed as --database=. Empty means the database of the bundle's seed when it
+	// has one (the start is then a seeded first start, and must say so), else DefaultDatabase.
 	Database string
 	// DataDir is the server's --db; empty means a fresh temporary dir, removed afterwards.
 	DataDir string
@@ -63,12 +73,14 @@ type Step struct {
 
 // Result is a passed run.
 type Result struct {
-	Node     string        `json:"node"`
-	Server   string        `json:"server"`
-	Port     int           `json:"port"`
-	Database string        `json:"database"`
-	Steps    []Step        `json:"steps"`
-	Total    time.Duration `json:"total_ns"`
+	Node     string `json:"node"`
+	Server   string `json:"server"`
+	Port     int    `json:"port"`
+	Database string `json:"database"`
+	// Seeded is whether the server started from the bundle's seed.
+	Seeded bool          `json:"seeded"`
+	Steps  []Step        `json:"steps"`
+	Total  time.Duration `json:"total_ns"`
 }
 
 // StepError is a failed step, with what the server said on stderr.
@@ -108,6 +120,14 @@ func Runnable(t target.Target) error {
 // Run starts the server, exercises it and stops it. A failure is a *StepError.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	rep := report.Or(opts.Report)
+	// A bundle with a seed is checked as the app starts it: a first start from the seed.
+	var seed *bundle.SeedInfo
+	if sd := bundle.ReadSeed(filepath.Dir(opts.Server)); sd != nil {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(opts.Server), sd.File)); err == nil && (opts.Database == "" || opts.Database == sd.Database) {
+			seed = sd
+			opts.Database = sd.Database
+		}
+	}
 	if opts.Database == "" {
 		opts.Database = DefaultDatabase
 	}
@@ -166,8 +186,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return fail(StepStart, err)
 	}
 	res.Port = port
-	res.Steps = append(res.Steps, Step{Name: StepStart, Duration: time.Since(t0), Detail: fmt.Sprintf("port %d", port)})
-	rep.Infof("smoke: %s ok (%s) — port %d", StepStart, time.Since(t0).Round(time.Millisecond), port)
+	startDetail := fmt.Sprintf("port %d", port)
+	if seed != nil {
+		unpack, ok := s.seedLine()
+		if !ok {
+			return fail(StepStart, fmt.Errorf("the bundle has a seed of database %s, but the server's first start on an empty data dir did not start from it", seed.Database))
+		}
+		res.Seeded = true
+		startDetail += ", from the seed" + unpack
+	}
+	res.Steps = append(res.Steps, Step{Name: StepStart, Duration: time.Since(t0), Detail: startDetail})
+	rep.Infof("smoke: %s ok (%s) — %s", StepStart, time.Since(t0).Round(time.Millisecond), startDetail)
 
 	var conn *pgx.Conn
 	defer func() {
@@ -180,17 +209,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		f    func(ctx context.Context) (string, error)
 	}{
 		{StepConnect, func(ctx context.Context) (string, error) {
-			cfg, err := pgx.ParseConfig(fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", port, opts.Database))
-			if err != nil {
-				return "", err
-			}
-			// One round trip per statement, no server-side prepared statements to keep track of.
-			cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-			conn, err = pgx.ConnectConfig(ctx, cfg)
-			if err != nil {
-				return "", fmt.Errorf("connecting to 127.0.0.1:%d: %w", port, err)
-			}
-			return "", nil
+			var err error
+			conn, err = connect(ctx, port, opts.Database)
+			return "", err
 		}},
 		{StepDatabase, func(ctx context.Context) (string, error) {
 			var name, version string
@@ -203,6 +224,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return name + ", " + firstWords(version, 2), nil
 		}},
 		{StepVector, func(ctx context.Context) (string, error) {
+			if seed != nil {
+				var n int
+				if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_extension WHERE extname = 'vector'").Scan(&n); err != nil {
+					return "", err
+				}
+				if n != 1 {
+					return "", fmt.Errorf("the database %s started from the seed has no vector extension", opts.Database)
+				}
+			}
 			if _, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS vector"); err != nil {
 				return "", err
 			}
@@ -235,6 +265,21 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			}
 			return fmt.Sprintf("nearest of [1,0.9,0]: %v", ids), nil
 		}},
+		{StepReconnect, func(ctx context.Context) (string, error) {
+			if _, err := conn.Prepare(ctx, reusedStatement, "SELECT $1::int + 1"); err != nil {
+				return "", fmt.Errorf("preparing %s: %w", reusedStatement, err)
+			}
+			conn.Close(ctx)
+			conn = nil
+			var err error
+			if conn, err = connect(ctx, port, opts.Database); err != nil {
+				return "", fmt.Errorf("reconnecting right after a disconnect: %w", err)
+			}
+			if _, err := conn.Prepare(ctx, reusedStatement, "SELECT $1::int + 1"); err != nil {
+				return "", fmt.Errorf("preparing %s again on a new connection (the last client's session was not reset, as sqlx's replacement connections would see): %w", reusedStatement, err)
+			}
+			return reusedStatement + " prepared again on a new connection", nil
+		}},
 	}
 	for _, st := range steps {
 		if err := timed(st.name, st.f); err != nil {
@@ -252,6 +297,36 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.Total = time.Since(began)
 	return res, nil
+}
+
+func connect(ctx context.Context, port int, database string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", port, database))
+	if err != nil {
+		return nil, err
+	}
+	// One round trip per statement, no server-side prepared statements to keep track of.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to 127.0.0.1:%d: %w", port, err)
+	}
+	return conn, nil
+}
+
+var seedLineRE = regexp.MustCompile(`first start from the seed .*: unpacked \d+ files \(([\d.]+ MiB)\) in (\d+) ms`)
+
+// seedLine waits briefly for the server's "first start from the seed" line on stderr (written
+// before the port line, but copied by another goroutine) and returns " (unpacked X MiB in N ms)".
+func (s *server) seedLine() (string, bool) {
+	for deadline := time.Now().Add(2 * time.Second); ; {
+		if m := seedLineRE.FindStringSubmatch(s.stderr.String()); m != nil {
+			return fmt.Sprintf(" (unpacked %s in %s ms)", m[1], m[2]), true
+		}
+		if time.Now().After(deadline) {
+			return "", false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // server is the running node process.

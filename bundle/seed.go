@@ -1,0 +1,451 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	// SeedFile is the seed's name in the output dir: a gzipped tar of the data dir a first
+	// start of the bundle creates, whose first entry is SeedMetaFile.
+	SeedFile = "pglite-seed.tar.gz"
+	// SeedMetaFile is the first entry of the seed: JSON saying which database the seed holds
+	// and which PGlite made it. The server reads it before unpacking anything.
+	SeedMetaFile = "pglite-seed.json"
+	// PGlitePackage is the npm package whose version a seed must match.
+	PGlitePackage = "@electric-sql/pglite"
+
+	// seedFormat changes whenever a seed made from the same bundle would differ.
+	seedFormat = 1
+	// DefaultSeedDatabase is the database a seed holds when Seed.Database is empty (the
+	// server's own default --database).
+	DefaultSeedDatabase = "postgres"
+)
+
+// Seed asks Build for a seed: the data dir a first start of the new bundle would create (initdb
+// done, the database created, the vector extension created in it), made by running the bundle
+// once with Node and stored beside it as SeedFile. A server started on an empty data dir with
+// --database=Database unpacks it instead of running initdb. The zero value makes no seed.
+type Seed struct {
+	// Node is the Node binary that runs the new bundle to make the seed; "" means no seed.
+	Node string
+	// Database is the database the seed holds (--database); "" means DefaultSeedDatabase.
+	Database string
+	// StartTimeout bounds the wait for the server's port line (default 5 minutes: initdb takes
+	// 5–25 s on a busy machine).
+	StartTimeout time.Duration
+}
+
+// SeedInfo describes the seed in an output dir.
+type SeedInfo struct {
+	File     string `json:"file"`
+	Database string `json:"database"`
+	// PGlite is the version of @electric-sql/pglite that made it.
+	PGlite string `json:"pglite"`
+	// Key digests what the seed was made from (the bundle and assets by SHA-256, the PGlite
+	// package versions, the database): an equal key means the seed can be reused.
+	Key string `json:"key"`
+	// Reused is true when this run kept the seed of the earlier output instead of running Node.
+	Reused bool `json:"reused,omitempty"`
+	// Made is how long making it took (running the server, archiving), when this run made it.
+	Made time.Duration `json:"made_ns,omitempty"`
+}
+
+// seedMeta is SeedMetaFile, the seed's first entry.
+type seedMeta struct {
+	Tool     string            `json:"tool"`
+	Format   int               `json:"format"`
+	Database string            `json:"database"`
+	PGlite   string            `json:"pglite"`
+	Packages map[string]string `json:"packages"`
+}
+
+// SeedError is a seed that could not be made: the Node binary would not run the bundle, the
+// server failed or did not stop cleanly.
+type SeedError struct {
+	Node    string
+	Problem string
+	// Stderr is the tail of the server's stderr, when it ran.
+	Stderr string
+}
+
+func (e *SeedError) Error() string {
+	msg := fmt.Sprintf("making the PGlite seed with %s: %s", e.Node, e.Problem)
+	if s := strings.TrimSpace(e.Stderr); s != "" {
+		msg += "\nserver stderr:\n" + s
+	}
+	return msg
+}
+
+// seedKey digests what decides a seed's contents: the bundle and its assets (by SHA-256), the
+// PGlite package versions and the database. Sourcemaps and the manifest do not count.
+func seedKey(files []File, packages map[string]string, database string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "seed-format=%d\ndatabase=%s\n", seedFormat, database)
+	names := make([]string, 0, len(packages))
+	for n := range packages {
+		if strings.HasPrefix(n, "@electric-sql/pglite") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(h, "package %s@%s\n", n, packages[n])
+	}
+	sorted := append([]File(nil), files...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	for _, f := range sorted {
+		if f.Name == SeedFile || strings.HasSuffix(f.Name, ".map") || f.Name == ManifestFile {
+			continue
+		}
+		fmt.Fprintf(h, "file %s %s\n", f.Name, f.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// reuseSeed links (or copies) the seed of the old output into dir when its key matches and the
+// file is intact.
+func reuseSeed(oldOut string, old *manifest, key, dir string) (*File, bool) {
+	if old == nil || old.Seed == nil || old.Seed.Key != key {
+		return nil, false
+	}
+	var rec *File
+	for i := range old.Files {
+		if old.Files[i].Name == SeedFile {
+			rec = &old.Files[i]
+		}
+	}
+	if rec == nil {
+		return nil, false
+	}
+	if _, problems := checkFiles(oldOut, []File{*rec}); len(problems) > 0 {
+		return nil, false
+	}
+	if err := carry(filepath.Join(oldOut, SeedFile), filepath.Join(dir, SeedFile)); err != nil {
+		return nil, false
+	}
+	f := *rec
+	f.Source = ""
+	return &f, true
+}
+
+// makeSeed runs the bundle in dir with seed.Node on a fresh data dir until it announces its
+// port, stops it cleanly (SIGTERM; on Windows, EOF on stdin with --exit-on-stdin-close) and
+// archives the data dir into dir/SeedFile.
+func makeSeed(ctx context.Context, seed Seed, database, dir string, packages map[string]string) (*File, error) {
+	work, err := os.MkdirTemp("", "nizepack-seed-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	data := filepath.Join(work, "data")
+	fail := func(problem string, stderr *tailWriter) (*File, error) {
+		e := &SeedError{Node: seed.Node, Problem: problem}
+		if stderr != nil {
+			e.Stderr = stderr.String()
+		}
+		return nil, e
+	}
+
+	args := []string{filepath.Join(dir, ServerFile), "--db=" + data, "--port=0", "--database=" + database}
+	if runtime.GOOS == "windows" {
+		args = append(args, "--exit-on-stdin-close")
+	}
+	node := seed.Node
+	if !filepath.IsAbs(node) && strings.ContainsAny(node, `/\`) {
+		// Relative to our working dir, not to the server's (a temp dir).
+		if node, err = filepath.Abs(node); err != nil {
+			return nil, err
+		}
+	}
+	cmd := exec.Command(node, args...)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "NODE_OPTIONS=")
+	stderr := &tailWriter{}
+	cmd.Stderr = stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		return fail(fmt.Sprintf("cannot run it: %v", err), nil)
+	}
+	done := make(chan error, 1)
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		lines <- line
+		io.Copy(io.Discard, stdout) // to EOF: Wait closes the pipe, so it comes after
+		done <- cmd.Wait()
+	}()
+	kill := func() {
+		cmd.Process.Kill()
+	}
+	timeout := seed.StartTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var line string
+	select {
+	case line = <-lines:
+	case <-timer.C:
+		kill()
+		<-done
+		return fail(fmt.Sprintf("the server printed no {\"port\": N} line within %s", timeout), stderr)
+	case <-ctx.Done():
+		kill()
+		<-done
+		return nil, ctx.Err()
+	}
+	var msg struct {
+		Port *int `json:"port"`
+	}
+	if json.Unmarshal([]byte(strings.TrimSpace(line)), &msg) != nil || msg.Port == nil {
+		kill()
+		err := <-done
+		if strings.TrimSpace(line) == "" {
+			return fail(fmt.Sprintf("the server ended (%v) without printing its {\"port\": N} line", exitText(err)), stderr)
+		}
+		return fail(fmt.Sprintf("the server's first stdout line is %q, not {\"port\": N}", strings.TrimSpace(line)), stderr)
+	}
+
+	// A clean stop: the server runs CHECKPOINT and closes PGlite, so the dir needs no recovery.
+	if runtime.GOOS == "windows" {
+		stdin.Close()
+	} else if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		kill()
+		<-done
+		return fail(fmt.Sprintf("sending SIGTERM: %v", err), stderr)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			return fail(fmt.Sprintf("the server did not stop cleanly (%s)", exitText(err)), stderr)
+		}
+	case <-time.After(time.Minute):
+		kill()
+		<-done
+		return fail("the server did not stop within a minute of being told to", stderr)
+	case <-ctx.Done():
+		kill()
+		<-done
+		return nil, ctx.Err()
+	}
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
+		return fail("the server ran but left no PGlite data dir (no PG_VERSION): is the entry a PGlite server?", stderr)
+	}
+	meta := seedMeta{Tool: "nizepack bundle-pglite", Format: seedFormat, Database: database, PGlite: packages[PGlitePackage], Packages: pglitePackages(packages)}
+	return writeSeed(ctx, data, filepath.Join(dir, SeedFile), meta)
+}
+
+func pglitePackages(packages map[string]string) map[string]string {
+	out := map[string]string{}
+	for n, v := range packages {
+		if strings.HasPrefix(n, "@electric-sql/") {
+			out[n] = v
+		}
+	}
+	return out
+}
+
+func exitText(err error) string {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return "exit 0"
+	case errors.As(err, &ee):
+		return ee.ProcessState.String()
+	}
+	return err.Error()
+}
+
+// seedSkip lists what a seed leaves out of the data dir: the server's lock and PGlite's
+// postmaster.pid, which belong to a running server.
+func seedSkip(rel string) bool {
+	return rel == "postmaster.pid" || strings.HasPrefix(rel, ".pglite-server.lock")
+}
+
+// writeSeed archives the data dir as a gzipped USTAR tar (regular files and dirs only, sorted,
+// zero times and owners): first SeedMetaFile, then the dir. The server reads it with Node's zlib
+// and a small tar reader, so it needs no tar binary (Windows).
+func writeSeed(ctx context.Context, data, dst string, meta seedMeta) (*File, error) {
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("writing %s: %w", dst, err)
+	}
+	h := sha256.New()
+	counter := &countWriter{w: io.MultiWriter(f, h)}
+	gz, err := gzip.NewWriterLevel(counter, gzip.BestCompression)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	tw := tar.NewWriter(gz)
+	werr := func() error {
+		mj, err := json.MarshalIndent(meta, "", "  ")
+		if err != nil {
+			return err
+		}
+		mj = append(mj, '\n')
+		if err := tw.WriteHeader(&tar.Header{Name: SeedMetaFile, Mode: 0o644, Size: int64(len(mj)), Typeflag: tar.TypeReg, Format: tar.FormatUSTAR, ModTime: time.Unix(0, 0)}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(mj); err != nil {
+			return err
+		}
+		return filepath.WalkDir(data, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(data, p)
+			if err != nil || rel == "." {
+				return err
+			}
+			rel = filepath.ToSlash(rel)
+			if seedSkip(rel) {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			hdr := &tar.Header{Name: rel, Mode: int64(info.Mode().Perm()), Format: tar.FormatUSTAR, ModTime: time.Unix(0, 0)}
+			switch {
+			case d.IsDir():
+				hdr.Typeflag, hdr.Name = tar.TypeDir, rel+"/"
+				return tw.WriteHeader(hdr)
+			case info.Mode().IsRegular():
+				hdr.Typeflag, hdr.Size = tar.TypeReg, info.Size()
+				if err := tw.WriteHeader(hdr); err != nil {
+					return err
+				}
+				in, err := os.Open(p)
+				if err != nil {
+					return err
+				}
+				defer in.Close()
+				n, err := io.Copy(tw, in)
+				if err == nil && n != info.Size() {
+					err = fmt.Errorf("%s changed size while it was archived", p)
+				}
+				return err
+			default:
+				return fmt.Errorf("%s in the PGlite data dir is neither a file nor a directory", p)
+			}
+		})
+	}()
+	if werr == nil {
+		werr = tw.Close()
+	}
+	if werr == nil {
+		werr = gz.Close()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		os.Remove(dst)
+		return nil, fmt.Errorf("archiving the seed into %s: %w", dst, werr)
+	}
+	return &File{Name: SeedFile, Size: counter.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// readSeedMeta reads the first entry of a seed archive.
+func readSeedMeta(path string) (*seedMeta, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(gz)
+	hdr, err := tr.Next()
+	if err != nil {
+		return nil, err
+	}
+	if hdr.Name != SeedMetaFile {
+		return nil, fmt.Errorf("its first entry is %s, not %s", hdr.Name, SeedMetaFile)
+	}
+	var m seedMeta
+	if err := json.NewDecoder(io.LimitReader(tr, 1<<20)).Decode(&m); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", SeedMetaFile, err)
+	}
+	return &m, nil
+}
+
+// ReadSeed describes the seed of the bundle dir dir, as its manifest lists it; nil when the
+// bundle has none.
+func ReadSeed(dir string) *SeedInfo {
+	m := readManifest(dir)
+	if m == nil || m.Seed == nil {
+		return nil
+	}
+	s := *m.Seed
+	return &s
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// tailWriter keeps the last 16 KiB written to it.
+type tailWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf.Write(p)
+	if t.buf.Len() > 16<<10 {
+		t.buf.Next(t.buf.Len() - 16<<10)
+	}
+	return len(p), nil
+}
+
+func (t *tailWriter) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.buf.String()
+}

@@ -1,0 +1,276 @@
+package bundle
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// The test binary doubles as a fake node: with BUNDLE_FAKE_NODE set it acts like the server
+// (`node pglite-server.mjs --db=DIR ...`): it writes a small data dir, announces a port, and on
+// SIGTERM (or stdin EOF) exits 0. Each run appends a line to $BUNDLE_FAKE_NODE_LOG;
+// BUNDLE_FAKE_NODE=fail makes it exit 1 with a message instead.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("BUNDLE_FAKE_NODE"); mode != "" {
+		os.Exit(fakeNode(mode, os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+func fakeNode(mode string, args []string) int {
+	if f, err := os.OpenFile(os.Getenv("BUNDLE_FAKE_NODE_LOG"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+		fmt.Fprintln(f, strings.Join(args, " "))
+		f.Close()
+	}
+	if mode == "fail" {
+		fmt.Fprintln(os.Stderr, "pglite-server: cannot open PGlite data dir: Aborted()")
+		return 1
+	}
+	var db string
+	for _, a := range args {
+		if strings.HasPrefix(a, "--db=") {
+			db = strings.TrimPrefix(a, "--db=")
+		}
+	}
+	for name, body := range map[string]string{
+		"PG_VERSION":          "18\n",
+		"base/1/1255":         strings.Repeat("page", 4096),
+		"global/pg_control":   "control",
+		"postmaster.pid":      "42\n",
+		".pglite-server.lock": "42\n",
+	} {
+		p := filepath.Join(db, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(body), 0o600)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	fmt.Println(`{"port": 5432}`)
+	eof := make(chan struct{})
+	go func() { io.Copy(io.Discard, os.Stdin); close(eof) }()
+	select {
+	case <-sig:
+	case <-eof:
+	}
+	os.Remove(filepath.Join(db, ".pglite-server.lock"))
+	return 0
+}
+
+// fakeNodeEnv makes Build's node runs use the fake node and returns its run log.
+func fakeNodeEnv(t *testing.T, mode string) (node, log string) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the fake node stops on SIGTERM")
+	}
+	log = filepath.Join(t.TempDir(), "runs")
+	t.Setenv("BUNDLE_FAKE_NODE", mode)
+	t.Setenv("BUNDLE_FAKE_NODE_LOG", log)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe, log
+}
+
+func nodeRuns(t *testing.T, log string) int {
+	data, err := os.ReadFile(log)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(data), "\n")
+}
+
+func seedEntries(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Format != tar.FormatUSTAR && h.Format != tar.FormatUnknown {
+			t.Errorf("%s is %v, want USTAR (the server's tar reader reads nothing else)", h.Name, h.Format)
+		}
+		names = append(names, h.Name)
+	}
+}
+
+func TestSeedMadeListedAndKept(t *testing.T) {
+	node, log := fakeNodeEnv(t, "ok")
+	pkg := fakeApp(t)
+	out := filepath.Join(t.TempDir(), "pglite")
+	opts := bundleOpts(pkg, out)
+	opts.Seed = Seed{Node: node, Database: "nize"}
+	ctx := context.Background()
+
+	res, err := Build(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Seed == nil || res.Seed.Database != "nize" || res.Seed.Reused || nodeRuns(t, log) != 1 {
+		t.Fatalf("first run: seed %+v, %d node runs; want one made seed of nize", res.Seed, nodeRuns(t, log))
+	}
+	m := readManifestT(t, out)
+	if m.Seed == nil || m.Seed.Key == "" || m.Seed.Database != "nize" || m.Seed.Made != 0 {
+		t.Errorf("manifest seed = %+v", m.Seed)
+	}
+	var listed *File
+	for i := range m.Files {
+		if m.Files[i].Name == SeedFile {
+			listed = &m.Files[i]
+		}
+	}
+	if listed == nil || listed.Size == 0 || len(listed.SHA256) != 64 {
+		t.Fatalf("the manifest lists no seed with size and hash: %+v", m.Files)
+	}
+	if _, problems := CheckOutput(out); len(problems) > 0 {
+		t.Errorf("CheckOutput: %v", problems)
+	}
+	names := seedEntries(t, filepath.Join(out, SeedFile))
+	if len(names) == 0 || names[0] != SeedMetaFile {
+		t.Fatalf("seed entries %v: the first must be %s", names, SeedMetaFile)
+	}
+	got := strings.Join(names, " ")
+	for _, want := range []string{"PG_VERSION", "base/", "base/1/1255", "global/pg_control"} {
+		if !strings.Contains(" "+got+" ", " "+want+" ") {
+			t.Errorf("seed lacks %s: %v", want, names)
+		}
+	}
+	if strings.Contains(got, "postmaster.pid") || strings.Contains(got, ".pglite-server.lock") {
+		t.Errorf("seed holds a running server's files: %v", names)
+	}
+	meta, err := readSeedMeta(filepath.Join(out, SeedFile))
+	if err != nil || meta.Database != "nize" || meta.Format != seedFormat {
+		t.Errorf("seed meta = %+v, %v", meta, err)
+	}
+	if ReadSeed(out) == nil || ReadSeed(out).Database != "nize" {
+		t.Errorf("ReadSeed = %+v", ReadSeed(out))
+	}
+
+	// Nothing changed: up to date, node not run.
+	opts.Seed.Node = filepath.Join(t.TempDir(), "no-such-node")
+	if res, err = Build(ctx, opts); err != nil || !res.UpToDate || res.Seed == nil {
+		t.Fatalf("second run: %+v, %v; want up to date with the seed", res, err)
+	}
+	// A rebuild whose bundle comes out the same (npm touched its lock file) keeps the seed.
+	writeTree(t, pkg, map[string]string{"node_modules/.package-lock.json": `{"lockfileVersion": 3}`})
+	if res, err = Build(ctx, opts); err != nil || res.UpToDate || res.Seed == nil || !res.Seed.Reused {
+		t.Fatalf("rebuild with the same bundle: %+v, %v; want the seed kept", res, err)
+	}
+	if nodeRuns(t, log) != 1 {
+		t.Errorf("node ran %d times; want once", nodeRuns(t, log))
+	}
+	opts.Seed.Node = node
+
+	// Another database, --force, a changed bundle, a damaged seed: made again.
+	for _, step := range []struct {
+		name   string
+		change func()
+	}{
+		{"database", func() { opts.Seed.Database = "other" }},
+		{"force", func() { opts.Force = true }},
+		{"bundle", func() { opts.Force = false; opts.Minify = true }},
+		{"damaged seed", func() { os.WriteFile(filepath.Join(out, SeedFile), []byte("torn"), 0o644) }},
+	} {
+		before := nodeRuns(t, log)
+		step.change()
+		res, err := Build(ctx, opts)
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if res.UpToDate || res.Seed == nil || res.Seed.Reused || nodeRuns(t, log) != before+1 {
+			t.Errorf("%s: %+v, %d node runs (was %d); want a new seed", step.name, res.Seed, nodeRuns(t, log), before)
+		}
+		if _, problems := CheckOutput(out); len(problems) > 0 {
+			t.Errorf("%s: CheckOutput: %v", step.name, problems)
+		}
+	}
+
+	// No seed asked for: the bundle is rebuilt without one.
+	opts.Seed = Seed{}
+	if res, err = Build(ctx, opts); err != nil || res.UpToDate || res.Seed != nil {
+		t.Fatalf("without a seed: %+v, %v", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, SeedFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the old seed is still there: %v", err)
+	}
+	if m := readManifestT(t, out); m.Seed != nil {
+		t.Errorf("manifest still has a seed: %+v", m.Seed)
+	}
+}
+
+func TestSeedKey(t *testing.T) {
+	files := []File{{Name: "b.wasm", SHA256: "2"}, {Name: ServerFile, SHA256: "1"}, {Name: ServerFile + ".map", SHA256: "3"}}
+	pk := map[string]string{"@electric-sql/pglite": "0.5.14", "left-pad": "1.0.0"}
+	k := seedKey(files, pk, "nize")
+	reordered := []File{files[2], files[1], files[0], {Name: SeedFile, SHA256: "9"}}
+	if seedKey(reordered, pk, "nize") != k {
+		t.Error("the key depends on the order of the files, the sourcemap or the seed itself")
+	}
+	if seedKey(files, map[string]string{"@electric-sql/pglite": "0.5.14", "left-pad": "2.0.0"}, "nize") != k {
+		t.Error("the key depends on a package that is not PGlite")
+	}
+	for name, other := range map[string]string{
+		"database":   seedKey(files, pk, "other"),
+		"pglite":     seedKey(files, map[string]string{"@electric-sql/pglite": "0.5.15"}, "nize"),
+		"bundle":     seedKey([]File{files[0], {Name: ServerFile, SHA256: "x"}}, pk, "nize"),
+		"asset hash": seedKey([]File{{Name: "b.wasm", SHA256: "x"}, files[1]}, pk, "nize"),
+	} {
+		if other == k {
+			t.Errorf("a different %s gives the same key", name)
+		}
+	}
+}
+
+func TestSeedErrors(t *testing.T) {
+	node, _ := fakeNodeEnv(t, "fail")
+	pkg := fakeApp(t)
+	out := filepath.Join(t.TempDir(), "pglite")
+	opts := bundleOpts(pkg, out)
+	if _, err := Build(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(out, ManifestFile))
+
+	opts.Seed = Seed{Node: node, Database: "nize"}
+	_, err := Build(context.Background(), opts)
+	var se *SeedError
+	if !errors.As(err, &se) || se.Node != node || !strings.Contains(se.Problem, "without printing its {\"port\": N} line") || !strings.Contains(se.Stderr, "Aborted()") {
+		t.Fatalf("a failing node: %v; want a SeedError with its stderr", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(out, ManifestFile))
+	if string(before) != string(after) {
+		t.Error("a failed seed changed the old output")
+	}
+
+	opts.Seed = Seed{Node: node, Database: "no spaces"}
+	var ie *InputError
+	if _, err := Build(context.Background(), opts); !errors.As(err, &ie) || ie.Input != InputSeedDatabase {
+		t.Errorf("a bad database name: %v; want an InputError", err)
+	}
+}
