@@ -329,9 +329,15 @@ func (s *server) seedLine() (string, bool) {
 	}
 }
 
+// stopByStdin is how the server is stopped: Windows has no SIGTERM (TerminateProcess cannot be
+// caught), so there smoke does what the app can do, closing the server's stdin
+// (--exit-on-stdin-close). A variable so the tests take that path on any OS.
+var stopByStdin = runtime.GOOS == "windows"
+
 // server is the running node process.
 type server struct {
 	cmd    *exec.Cmd
+	stdin  io.WriteCloser // with stopByStdin: closing it asks the server to stop
 	stderr tailBuffer
 	extra  tailBuffer // stdout after the port line
 	out    firstLine
@@ -340,7 +346,17 @@ type server struct {
 }
 
 func (s *server) start(ctx context.Context, opts Options, dataDir string) (int, error) {
-	s.cmd = exec.Command(opts.Node, opts.Server, "--db="+dataDir, "--port=0", "--database="+opts.Database)
+	args := []string{opts.Server, "--db=" + dataDir, "--port=0", "--database=" + opts.Database}
+	if stopByStdin {
+		args = append(args, "--exit-on-stdin-close")
+	}
+	s.cmd = exec.Command(opts.Node, args...)
+	if stopByStdin {
+		var err error
+		if s.stdin, err = s.cmd.StdinPipe(); err != nil {
+			return 0, err
+		}
+	}
 	s.cmd.Stderr = &s.stderr
 	s.cmd.Env = append(os.Environ(), "NODE_OPTIONS=") // nothing from the caller's NODE_OPTIONS
 	s.cmd.WaitDelay = 5 * time.Second
@@ -383,27 +399,28 @@ func (s *server) start(ctx context.Context, opts Options, dataDir string) (int, 
 	}
 }
 
-// stop ends the server with SIGTERM (Windows has none: it is killed) and checks the exit.
+// stop ends the server with SIGTERM, or on Windows by closing its stdin, and checks that it
+// exits cleanly within timeout; one that does not is killed.
 func (s *server) stop(timeout time.Duration) (string, error) {
-	if runtime.GOOS == "windows" {
-		if err := s.cmd.Process.Kill(); err != nil {
-			return "", fmt.Errorf("killing the server: %w", err)
+	how := "SIGTERM"
+	if stopByStdin {
+		how = "stdin closed"
+		if err := s.stdin.Close(); err != nil {
+			return "", fmt.Errorf("closing the server's stdin: %w", err)
 		}
-		<-s.done
-		return "killed (Windows has no SIGTERM)", nil
-	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	} else if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return "", fmt.Errorf("sending SIGTERM: %w", err)
 	}
 	select {
 	case <-s.done:
 	case <-time.After(timeout):
-		return "", fmt.Errorf("the server did not exit within %s of SIGTERM", timeout)
+		s.kill()
+		return "", fmt.Errorf("the server did not exit within %s of %s; killed", timeout, how)
 	}
 	if s.err != nil {
-		return "", fmt.Errorf("the server did not exit cleanly after SIGTERM: %s", exitText(s.err))
+		return "", fmt.Errorf("the server did not exit cleanly after %s: %s", how, exitText(s.err))
 	}
-	return "SIGTERM, exit 0", nil
+	return how + ", exit 0", nil
 }
 
 // kill ends the process if it still runs and waits for it.
