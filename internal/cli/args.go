@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/nize/nizepack/target"
 )
@@ -22,4 +23,14 @@ func platformArg(args []string) (target.Target, error) {
 		return parsePlatform("host")
 	}
 	return parsePlatform(args[0])
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it, so a printed command runs as printed.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=+@%,\\", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

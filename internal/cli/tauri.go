@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"os"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -50,8 +52,14 @@ resource to resources/pglite/... (list form, and map form key and target). Witho
 edits the base config of the Tauri dir found under the working directory and every platform
 overlay (tauri.<platform>.conf.json) that sets bundle.externalBin or bundle.resources.
 
---check writes nothing: it prints a unified diff of what would change and exits 1 when a
-change is needed, 0 when not.`,
+Before anything is written, every config (the base alone and merged with each overlay, as Tauri
+merges them) is checked against the official Tauri v2 config schema; a config Tauri would refuse
+(e.g. externalBin or resources as a string, a duplicated "bundle" key) is reported with
+FILE:LINE:COL and left untouched. A symlinked config is edited through the link.
+
+--check writes nothing: it prints a unified diff of what would change. Exit codes: 0 when the
+config is current, 3 when a rewrite would change it, 1 when it could not tell (a malformed or
+invalid config), 2 for a usage error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTauri(cmd, s, g, o)
@@ -59,7 +67,7 @@ change is needed, 0 when not.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.config, "config", "", "Tauri config file to rewrite (default: the Tauri dir's config and its platform overlays)")
-	f.BoolVar(&o.check, "check", false, "write nothing; print a unified diff and exit 1 when a change is needed")
+	f.BoolVar(&o.check, "check", false, "write nothing; print a unified diff; exit 0 when current, 3 when a rewrite would change something, 1 when it could not tell")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	f.StringSliceVar(&o.bins, "external-bin", def.ExternalBins, "externalBin entry to ensure (repeatable)")
 	var defMoves []string
@@ -72,6 +80,14 @@ change is needed, 0 when not.`,
 
 func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions) error {
 	opts := tauri.Options{ExternalBins: o.bins}
+	for _, b := range o.bins {
+		if !utf8.ValidString(b) {
+			return usageErrorf("--external-bin %q: not valid UTF-8 (a Tauri config is UTF-8 JSON)", b)
+		}
+		if strings.TrimSpace(b) == "" {
+			return usageErrorf("--external-bin: an empty entry")
+		}
+	}
 	for _, r := range o.resources {
 		mv, err := tauri.ParseResourceMove(r)
 		if err != nil {
@@ -107,8 +123,8 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 			}
 		}
 		if len(changed) > 0 {
-			rep.Warnf("%d Tauri config file(s) need rewriting; run `nizepack tauri`", len(changed))
-			return &ExitError{Code: ExitFailure}
+			rep.Warnf("%d Tauri config file(s) need rewriting; run `%s`", len(changed), o.rerun())
+			return &ExitError{Code: ExitChanged}
 		}
 		rep.Infof("Tauri config is up to date")
 		return nil
@@ -127,4 +143,14 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 		fmt.Fprintln(s.Out, f)
 	}
 	return nil
+}
+
+// rerun is the `nizepack tauri` command that applies what --check found, with the same config
+// and moves.
+func (o *tauriOptions) rerun() string {
+	args := []string{"nizepack", "tauri"}
+	if o.config != "" {
+		args = append(args, "--config", shellQuote(o.config))
+	}
+	return strings.Join(args, " ")
 }
