@@ -2,7 +2,8 @@ package cli
 
 import (
 	"errors"
-	"strings"
+
+	"github.com/nize/nizepack/internal/verify"
 
 	"github.com/nize/nizepack/target"
 )
@@ -26,11 +27,4 @@ func platformArg(args []string) (target.Target, error) {
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it, so a printed command runs as printed.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=+@%,\\", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+func shellQuote(s string) string { return verify.ShellQuote(s) }

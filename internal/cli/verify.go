@@ -48,7 +48,7 @@ func runVerify(cmd *cobra.Command, s *Streams, o *verifyOptions, args []string) 
 	}
 	flag := ""
 	if o.config != "" {
-		flag = "--config " + o.config
+		flag = "--config " + shellQuote(o.config)
 	}
 	r, err := verify.Check(cmd.Context(), verify.Options{Project: p, Target: t, ConfigFlag: flag, SkipSidecars: o.skipSidecars})
 	if err != nil {

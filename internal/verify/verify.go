@@ -182,7 +182,7 @@ func (v *verifier) executable(file string, t target.Target, fix string) {
 		return
 	}
 	if !v.opts.Target.Windows() && runtime.GOOS != "windows" && st.Mode().Perm()&0o111 == 0 {
-		v.problem(file, fmt.Sprintf("is not executable (mode %04o)", st.Mode().Perm()), fmt.Sprintf("`chmod +x %s` or %s", file, fix))
+		v.problem(file, fmt.Sprintf("is not executable (mode %04o)", st.Mode().Perm()), fmt.Sprintf("`chmod +x %s` or %s", ShellQuote(file), fix))
 	}
 	info, err := binfmt.IdentifyFile(file)
 	if err != nil {
@@ -287,4 +287,15 @@ func (v *verifier) manifest(resources any) {
 func mentionsPGlite(resources any) bool {
 	b, _ := json.Marshal(resources)
 	return strings.Contains(string(b), nize.BundleDir)
+}
+
+// ShellQuote quotes s for a POSIX shell when it needs it (spaces, quotes, $...), so a fix
+// that names a path runs as printed. Plain paths, Windows ones included, stay as they are.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=+@%,\\", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
