@@ -151,6 +151,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		s.EmbeddedSHA256 = sha256Hex(canonicalServer)
 	}
 
+	if err := recoverSwap(out, rep); err != nil { // a run killed mid-swap: finish or roll back first
+		return nil, err
+	}
 	old := readManifest(out)
 	if !opts.Force && old != nil {
 		if res, ok := upToDate(out, pkgDir, s, old); ok {
