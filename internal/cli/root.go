@@ -155,5 +155,6 @@ func NewRoot(s *Streams) *cobra.Command {
 		newPlatformsCmd(s, g),
 		newVersionCmd(s, g),
 	)
+	finishRoot(root)
 	return root
 }
