@@ -36,7 +36,7 @@ import (
 //
 // Each command's output goes to the script's stdout/stderr for the usual assertions.
 func init() {
-	scriptConds["pgliteapp"] = func() bool {
+	toolConds["pgliteapp"] = func() bool {
 		_, err := os.Stat(filepath.Join("testdata", "app", "node_modules", "@electric-sql", "pglite-socket", "package.json"))
 		return err == nil
 	}
