@@ -122,7 +122,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	var notBuilt *sidecars.NotBuiltError
 	if errors.As(runErr, &notBuilt) {
 		// Beside the cargo build: the same prepare without the Rust sidecars, before the Rust build.
-		hint = "or, for a run before the Rust build, `" + rerunCommand(cmd, args, "--skip-sidecars") + "`"
+		hint = "or, for a run before the Rust build, `" + rerunCommand(cmd, args, nil, "--skip-sidecars") + "`"
 	}
 	if sum != nil && errors.As(runErr, &failed) {
 		for i := range sum.Steps {

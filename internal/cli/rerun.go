@@ -11,13 +11,17 @@ import (
 )
 
 // rerunCommand is the command line that runs cmd again as the user ran it (its arguments and
-// every flag they set, quoted for a shell), with extra flags added: a hint that runs as printed.
-func rerunCommand(cmd *cobra.Command, args []string, extra ...string) string {
+// every flag they set but the drop ones, quoted for a shell), with extra flags added: a hint
+// that runs as printed.
+func rerunCommand(cmd *cobra.Command, args, drop []string, extra ...string) string {
 	parts := []string{cmd.CommandPath()}
 	for _, a := range args {
 		parts = append(parts, shellQuote(a))
 	}
 	skip := map[string]bool{}
+	for _, d := range drop {
+		skip[d] = true
+	}
 	for _, e := range extra {
 		skip[strings.TrimPrefix(strings.SplitN(e, "=", 2)[0], "--")] = true
 	}

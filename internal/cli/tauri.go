@@ -123,7 +123,7 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 			}
 		}
 		if len(changed) > 0 {
-			rep.Warnf("%d Tauri config file(s) need rewriting; run `%s`", len(changed), o.rerun())
+			rep.Warnf("%d Tauri config file(s) need rewriting; run `%s`", len(changed), rerunCommand(cmd, nil, []string{"check", "json"}))
 			return &ExitError{Code: ExitChanged}
 		}
 		rep.Infof("Tauri config is up to date")
@@ -143,14 +143,4 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 		fmt.Fprintln(s.Out, f)
 	}
 	return nil
-}
-
-// rerun is the `nizepack tauri` command that applies what --check found, with the same config
-// and moves.
-func (o *tauriOptions) rerun() string {
-	args := []string{"nizepack", "tauri"}
-	if o.config != "" {
-		args = append(args, "--config", shellQuote(o.config))
-	}
-	return strings.Join(args, " ")
 }
