@@ -387,6 +387,10 @@ func TestRefusesInvalidTauri(t *testing.T) {
 			`tauri.conf.json:1:48: bundle.externalBin has a number in it`},
 		{"schema: active not a boolean", "{\n  \"identifier\": \"x\",\n  \"bundle\": {\"active\": \"yes\"}\n}\n",
 			`tauri.conf.json:3:14: bundle.active does not match the Tauri v2 config schema: got string, want boolean`},
+		{"schema: misspelt key", "{\"identifier\": \"x\", \"bundle\": {\"externalBin\": [], \"resourcez\": []}}",
+			`tauri.conf.json:1:51: bundle.resourcez is not a key of the Tauri v2 config (misspelt?)`},
+		{"schema: enum", "{\"identifier\": \"x\", \"bundle\": {\"targets\": [\"deb\", \"zip\"]}}",
+			`tauri.conf.json:1:51: bundle.targets.1 does not match the Tauri v2 config schema: a value of "deb", "rpm", "appimage", "msi", "nsis", "app", "dmg"`},
 		{"schema: identifier missing", "{\"bundle\": {}}",
 			`tauri.conf.json:1:1: the config does not match the Tauri v2 config schema: missing property 'identifier'`},
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"github.com/tailscale/hujson"
 )
 
@@ -118,6 +119,8 @@ func validateMerged(p *Project, data map[*File][]byte) error {
 	return errors.Join(errs...)
 }
 
+const unknownKey = "unknown key"
+
 type schemaProblem struct {
 	ptr []string
 	msg string
@@ -148,9 +151,29 @@ func schemaProblems(sch *jsonschema.Schema, v map[string]any) []schemaProblem {
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
+			if ap, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
+				for _, name := range ap.Properties { // point at each unknown key
+					loc := strings.Join(append(append([]string(nil), e.InstanceLocation...), name), "\x00")
+					if _, ok := byLoc[loc]; !ok {
+						locs = append(locs, loc)
+					}
+					byLoc[loc] = append(byLoc[loc], unknownKey)
+				}
+				return
+			}
 			loc := strings.Join(e.InstanceLocation, "\x00")
 			if _, ok := byLoc[loc]; !ok {
 				locs = append(locs, loc)
+			}
+			switch k := e.ErrorKind.(type) {
+			case *kind.Const:
+				byLoc[loc] = append(byLoc[loc], "one of "+jsonText(k.Want))
+				return
+			case *kind.Enum:
+				for _, w := range k.Want {
+					byLoc[loc] = append(byLoc[loc], "one of "+jsonText(w))
+				}
+				return
 			}
 			msg := e.Error()
 			if out := e.BasicOutput(); out != nil {
@@ -183,7 +206,23 @@ func schemaProblems(sch *jsonschema.Schema, v map[string]any) []schemaProblem {
 			ptr = strings.Split(loc, "\x00")
 		}
 		msgs := dedupeStrings(byLoc[loc])
-		out = append(out, schemaProblem{ptr: ptr, msg: "does not match the Tauri v2 config schema: " + strings.Join(msgs, ", or ")})
+		// The branches of an enum written as anyOf of consts: one "one of a, b, c".
+		var consts, others []string
+		for _, m := range msgs {
+			if v, ok := strings.CutPrefix(m, "one of "); ok {
+				consts = append(consts, v)
+			} else {
+				others = append(others, m)
+			}
+		}
+		if len(consts) > 0 {
+			others = append(others, "a value of "+strings.Join(consts, ", "))
+		}
+		msg := "does not match the Tauri v2 config schema: " + strings.Join(others, ", or ")
+		if len(others) == 1 && others[0] == unknownKey {
+			msg = "is not a key of the Tauri v2 config (misspelt?); the official schema allows no other keys here"
+		}
+		out = append(out, schemaProblem{ptr: ptr, msg: msg})
 	}
 	return out
 }
@@ -386,4 +425,12 @@ func kindOf(v hujson.Value) string {
 		}
 	}
 	return "a value"
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
