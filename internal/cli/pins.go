@@ -17,17 +17,37 @@ import (
 func loadPins(s *Streams, g *globalOptions) (*pins.Pins, error) {
 	path, optional := g.versionsFile, false
 	if path == "" {
-		path, optional = "versions.env", true
-		if _, err := os.Stat(path); err != nil {
-			// Run from a subfolder of the app: the app's versions.env at its root.
-			path = filepath.Join(appRoot(), "versions.env")
-		}
+		path, optional = versionsPath(g), true
 	}
 	p, err := pins.Load(nizepack.DefaultVersions(), path, optional, s.environ())
 	if err != nil && !optional && errors.Is(err, os.ErrNotExist) {
 		return nil, usageErrorf("--versions %s: the file does not exist", path)
 	}
 	return p, err
+}
+
+// versionsPath is the app's versions.env: --versions FILE; else ./versions.env when present;
+// else, run from a subfolder of a repository, the one at the repository root when present;
+// else ./versions.env (which `versions update` creates).
+func versionsPath(g *globalOptions) string {
+	if g.versionsFile != "" {
+		return g.versionsFile
+	}
+	const name = "versions.env"
+	if _, err := os.Stat(name); err == nil {
+		return name
+	}
+	if root := project.RepoRoot("."); root != "" && root != "." {
+		if p := filepath.Join(root, name); fileExists(p) {
+			return p
+		}
+	}
+	return name
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // nodeVersion applies a --node-version flag over the pins and validates the result.

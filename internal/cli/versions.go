@@ -164,10 +164,7 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 		return err
 	}
 
-	path := g.versionsFile
-	if path == "" {
-		path = "versions.env"
-	}
+	path := versionsPath(g)
 	// Never move a pin backwards within its major (the pin may be ahead of the mirror).
 	move := semver.Compare("v"+rel.Version, "v"+current) > 0 || semver.Major("v"+rel.Version) != semver.Major("v"+current)
 	change := versions.FileChange{Path: path}
