@@ -15,24 +15,19 @@ import (
 
 // For the seed scripts:
 //
-//	[ci]                    the tests run under CI=true (set before go test): there a script
-//	                        must not skip for a missing tool, so tool skips read
-//	                        `[!ci] [!exec:node] skip ...`
 //	$NIZEPACK_BIN           the folder holding the nizepack test binary: `env PATH=$NIZEPACK_BIN`
 //	                        leaves a script with nizepack and nothing else on PATH
 //	reseed ARCHIVE VERSION  rewrite a seed's pglite-seed.json as if PGlite VERSION had made it
-func init() {
-	scriptConds["ci"] = func() bool { return os.Getenv("CI") != "" }
-	scriptCmds["reseed"] = cmdReseed
-	scriptSetups = append(scriptSetups, func(env *testscript.Env) error {
-		for _, dir := range filepath.SplitList(env.Getenv("PATH")) {
-			if p, err := exec.LookPath(filepath.Join(dir, "nizepack")); err == nil {
-				env.Setenv("NIZEPACK_BIN", filepath.Dir(p))
-				break
-			}
+
+// setupSeed exports $NIZEPACK_BIN.
+func setupSeed(env *testscript.Env) error {
+	for _, dir := range filepath.SplitList(env.Getenv("PATH")) {
+		if p, err := exec.LookPath(filepath.Join(dir, "nizepack")); err == nil {
+			env.Setenv("NIZEPACK_BIN", filepath.Dir(p))
+			break
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func cmdReseed(ts *testscript.TestScript, neg bool, args []string) {

@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -27,6 +31,9 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"nomodules":   cmdNomodules,
 	"pgwire":      cmdPgwire, // raw and pgx Postgres clients
 	"bgproc":      cmdBgproc,
+	"reseed":      cmdReseed,  // rewrite a PGlite seed's version record
+	"runhint":     cmdRunhint, // run a `nizepack ...` hint as printed
+	"lsdir":       cmdLsdir,
 }
 
 // scriptConds are extra [conditions] for scripts, e.g. [realnode]. Besides testscript's own
@@ -38,13 +45,49 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 //	        the reason is in the script and a missing tool elsewhere is still noticed.
 var scriptConds = map[string]func() bool{
 	"wine":         underWine,
-	"pgliteapp":    pgliteApp,
 	"realnode":     realNode,
 	"realarchives": realArchives,
 }
 
+// toolConds are the [conditions] for a tool or fixture a script needs, e.g. [!node] skip.
+// Outside CI a missing one skips the script with its reason; under CI=true (the CI job, and
+// .ci/run) evaluating one that is missing fails the script instead, so CI never passes on a
+// suite that silently skipped. Scripts use these, never [!exec:PROG] (TestScriptSkips checks).
+//
+//	[node]       node is on PATH
+//	[psql]       psql is on PATH
+//	[pgliteapp]  testdata/app is installed (npm ci), see script_bundle_test.go
+var toolConds = map[string]func() bool{
+	"node":      func() bool { return onPath("node") },
+	"psql":      func() bool { return onPath("psql") },
+	"pgliteapp": pgliteApp,
+}
+
+func onPath(prog string) bool {
+	_, err := exec.LookPath(prog)
+	return err == nil
+}
+
+// condition answers a script's [COND]: a tool condition first (failing under CI=true when
+// the tool is missing), then the other extra conditions.
+func condition(cond string) (bool, error) {
+	if c, ok := toolConds[cond]; ok {
+		if c() {
+			return true, nil
+		}
+		if os.Getenv("CI") == "true" {
+			return false, fmt.Errorf("[%s] is missing and CI=true: a script must not skip for a missing tool in CI; install it (see .ci/run)", cond)
+		}
+		return false, nil
+	}
+	if c, ok := scriptConds[cond]; ok {
+		return c(), nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
+}
+
 // scriptSetups run before each script, e.g. to export paths to fixtures.
-var scriptSetups = []func(env *testscript.Env) error{setupFetch, setupBundle, setupSmoke, setupTauri}
+var scriptSetups = []func(env *testscript.Env) error{setupFetch, setupBundle, setupSmoke, setupTauri, setupSeed}
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
@@ -60,12 +103,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		Cmds:                scriptCmds,
 		RequireExplicitExec: true,
-		Condition: func(cond string) (bool, error) {
-			if c, ok := scriptConds[cond]; ok {
-				return c(), nil
-			}
-			return false, fmt.Errorf("unknown condition %q", cond)
-		},
+		Condition:           condition,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("CI", "true") // plain progress lines, never a bar
 			for _, s := range scriptSetups {
@@ -76,4 +114,47 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// Scripts skip for a missing tool only through toolConds, so that CI=true turns the skip into
+// a failure: a [!exec:PROG] skip (testscript's own condition, which the harness cannot see)
+// or a tool-like condition the harness does not know is refused here.
+func TestScriptSkips(t *testing.T) {
+	files, err := filepath.Glob("testdata/script/*.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	skip := regexp.MustCompile(`^((?:\[[^\]]+\]\s*)+)skip\b`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "-- ") {
+				break // the archive's files
+			}
+			m := skip.FindStringSubmatch(strings.TrimSpace(line))
+			if m == nil {
+				continue
+			}
+			if strings.Contains(m[1], "exec:") {
+				t.Errorf("%s:%d: %s: skip for a missing tool with a harness condition ([!node], [!psql], [!pgliteapp]; add one to toolConds), which fails under CI=true", f, i+1, line)
+			}
+		}
+	}
+}
+
+// Under CI=true a missing tool fails the script instead of skipping it.
+func TestToolConditionFailsUnderCI(t *testing.T) {
+	toolConds["nizepack-test-missing"] = func() bool { return false }
+	defer delete(toolConds, "nizepack-test-missing")
+	t.Setenv("CI", "true")
+	if _, err := condition("nizepack-test-missing"); err == nil || !strings.Contains(err.Error(), "CI=true") {
+		t.Errorf("under CI=true: err = %v", err)
+	}
+	t.Setenv("CI", "")
+	if ok, err := condition("nizepack-test-missing"); ok || err != nil {
+		t.Errorf("outside CI: %v, %v; want a plain false (skip)", ok, err)
+	}
 }

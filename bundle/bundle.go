@@ -177,6 +177,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 
+	if err := recoverSwap(out, rep); err != nil { // a run killed mid-swap: finish or roll back first
+		return nil, err
+	}
 	old := readManifest(out)
 	if !opts.Force && old != nil && seedCurrent(old, seedDB) {
 		if res, ok := upToDate(out, pkgDir, s, old); ok {

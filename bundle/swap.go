@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/nize/nizepack/report"
 )
@@ -41,20 +42,98 @@ func swapIn(tmp, out string, ours map[string]bool, rep report.Reporter) error {
 			return fmt.Errorf("keeping %s (not written by nizepack) in the new bundle: %w", filepath.Join(out, name), err)
 		}
 	}
-	old := out + ".nizepack-old-" + randomSuffix()
+	crashForTest("carried")
+	old := out + oldMarker + randomSuffix()
 	if err := os.Rename(out, old); err != nil {
 		return fmt.Errorf("moving the old bundle %s aside: %w", out, err)
 	}
+	crashForTest("aside") // between the renames: no output folder at all
 	if err := os.Rename(tmp, out); err != nil {
 		if rerr := os.Rename(old, out); rerr != nil {
 			return fmt.Errorf("moving the new bundle into %s: %w (and restoring the old one from %s: %v)", out, err, old, rerr)
 		}
 		return fmt.Errorf("moving the new bundle into %s: %w", out, err)
 	}
+	crashForTest("swapped")
 	if err := os.RemoveAll(old); err != nil {
 		rep.Warnf("could not remove the old bundle %s: %v", old, err)
 	}
 	return nil
+}
+
+// The names of swapIn's folders beside out: <out>.nizepack-old-<random> for the old output
+// while it is moved aside, .<base>.nizepack-tmp-<random> for the new one while it is written.
+const (
+	oldMarker = ".nizepack-old-"
+	tmpMarker = ".nizepack-tmp-"
+)
+
+// recoverSwap finishes what an interrupted run (killed, power lost) left beside out, before
+// anything reads out. Killed between swapIn's two renames, a run leaves no out at all and the
+// old output (the user's own files with it) in <out>.nizepack-old-*: that folder is renamed
+// back, so out is exactly as it was before the interrupted run. Then every leftover old folder
+// (the new output is in place, the user's files were carried into it) and every temp folder of
+// an unfinished build is removed. One run at a time per output dir: a run that is still going
+// would lose its temp folder.
+func recoverSwap(out string, rep report.Reporter) error {
+	parent, base := filepath.Dir(out), filepath.Base(out)
+	entries, err := os.ReadDir(parent)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", parent, err)
+	}
+	var olds, tmps []string
+	var newest string
+	var newestTime int64
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case e.IsDir() && strings.HasPrefix(name, base+oldMarker):
+			olds = append(olds, filepath.Join(parent, name))
+			if info, err := e.Info(); err == nil && (newest == "" || info.ModTime().UnixNano() > newestTime) {
+				newest, newestTime = filepath.Join(parent, name), info.ModTime().UnixNano()
+			}
+		case e.IsDir() && strings.HasPrefix(name, "."+base+tmpMarker):
+			tmps = append(tmps, filepath.Join(parent, name))
+		}
+	}
+	if _, err := os.Lstat(out); os.IsNotExist(err) && newest != "" {
+		if err := os.Rename(newest, out); err != nil {
+			return fmt.Errorf("restoring %s from %s, left by an interrupted run: %w", out, newest, err)
+		}
+		rep.Warnf("restored %s from %s: an earlier run was interrupted while replacing it", out, filepath.Base(newest))
+		// Several interrupted runs in a row with no out between them: keep the others for the
+		// user to look at rather than guess.
+		for _, o := range olds {
+			if o != newest {
+				rep.Warnf("left %s, another interrupted run's old output, in place; remove it when it holds nothing you need", o)
+			}
+		}
+		olds = nil
+	}
+	for _, dir := range append(olds, tmps...) {
+		if err := os.RemoveAll(dir); err != nil {
+			rep.Warnf("could not remove %s, left by an interrupted run: %v", dir, err)
+			continue
+		}
+		rep.Infof("removed %s, left by an interrupted run", dir)
+	}
+	return nil
+}
+
+// crashForTest kills this process at a named point of the swap when NIZEPACK_TEST_SWAP_CRASH
+// names it: the tests' way to interrupt a run exactly there (a kill, so no deferred cleanup
+// runs). Nothing else sets this variable.
+func crashForTest(stage string) {
+	if os.Getenv("NIZEPACK_TEST_SWAP_CRASH") != stage {
+		return
+	}
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		p.Kill()
+	}
+	os.Exit(137) // not reached where Kill works
 }
 
 // carry recreates src at dst without changing src: hard links for files (a copy keeping mode

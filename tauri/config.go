@@ -134,6 +134,10 @@ func readFile(path, platform string) (*File, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("reading Tauri config: %s is a directory; pass the config file itself", path)
 	}
+	if !st.Mode().IsRegular() {
+		// A FIFO or a device would block the read or never end; Tauri reads a plain file.
+		return nil, fmt.Errorf("reading Tauri config: %s is not a regular file (%s); a Tauri config is a plain file", path, fileKind(st.Mode()))
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading Tauri config: %w", err)
@@ -306,4 +310,16 @@ func splitHujsonError(err error) (line, col int, msg string) {
 		}
 	}
 	return 1, 1, s
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return m.Type().String()
 }

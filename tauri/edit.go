@@ -156,22 +156,53 @@ func appendMember(obj *hujson.Object, name string, value any, st style, depth in
 			obj.AfterExtra = hujson.Extra(st.eol + strings.Repeat(st.unit, depth))
 		}
 	}
+	vv, err := render(value, indent, multiline, st)
+	if err != nil {
+		return err
+	}
+	m.Value.Value = vv
+	obj.Members = append(obj.Members, m)
+	return nil
+}
+
+// render formats value as JSON in the file's style: indented from indent when multiline.
+func render(value any, indent string, multiline bool, st style) (hujson.ValueTrimmed, error) {
 	b, err := json.Marshal(value)
 	if multiline {
 		b, err = json.MarshalIndent(value, indent, st.unit)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if st.eol != "\n" {
 		b = bytes.ReplaceAll(b, []byte("\n"), []byte(st.eol))
 	}
 	v, err := hujson.Parse(b)
 	if err != nil {
+		return nil, err
+	}
+	return v.Value, nil
+}
+
+// isNull reports whether v is the literal null.
+func isNull(v hujson.Value) bool {
+	lit, ok := v.Value.(hujson.Literal)
+	return ok && lit.Kind() == 'n'
+}
+
+// replaceValue puts value where a member's value was, laid out for the member's line (whose
+// leading extra is nameBefore) at depth.
+func replaceValue(v *hujson.Value, value any, nameBefore hujson.Extra, st style, depth int) error {
+	lead, multiline := lineLead(nameBefore)
+	indent := strings.Repeat(st.unit, depth+1)
+	if multiline {
+		indent = strings.TrimLeft(lead, "\r\n")
+	}
+	vv, err := render(value, indent, multiline, st)
+	if err != nil {
 		return err
 	}
-	m.Value.Value = v.Value
-	obj.Members = append(obj.Members, m)
+	v.Value = vv
 	return nil
 }
 

@@ -3,10 +3,13 @@ package tauri
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rogpeppe/go-internal/diff"
 	"github.com/tailscale/hujson"
@@ -21,6 +24,9 @@ type ResourceMove struct{ From, To string }
 
 // ParseResourceMove parses "FROM=TO".
 func ParseResourceMove(s string) (ResourceMove, error) {
+	if !utf8.ValidString(s) {
+		return ResourceMove{}, fmt.Errorf("resource move %q is not valid UTF-8 (a Tauri config is UTF-8 JSON)", s)
+	}
 	from, to, ok := strings.Cut(s, "=")
 	from, to = strings.TrimSpace(from), strings.TrimSpace(to)
 	if !ok || cleanPath(from) == "" || cleanPath(to) == "" {
@@ -29,6 +35,8 @@ func ParseResourceMove(s string) (ResourceMove, error) {
 	return ResourceMove{From: from, To: to}, nil
 }
 
+// apply renames s when it lies under From. When To lies inside From (resources=resources/v2),
+// a path already under To is left alone, so a second run changes nothing.
 func (m ResourceMove) apply(s string) (string, bool) {
 	from, to := cleanPath(m.From), cleanPath(m.To)
 	prefix, rest := "", s
@@ -38,8 +46,36 @@ func (m ResourceMove) apply(s string) (string, bool) {
 	if from == "" || from == to {
 		return s, false
 	}
-	if rest == from || strings.HasPrefix(rest, from+"/") {
+	if under(rest, to) && under(to, from) {
+		return s, false
+	}
+	if under(rest, from) {
 		return prefix + to + rest[len(from):], true
+	}
+	return s, false
+}
+
+// under reports whether the slash path p is dir or lies below it.
+func under(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
+
+// renameTarget renames the target of a map-form resource whose source m moved, when the target
+// names the moved folder by its own name: with resources/pg=resources/pglite, "pg/" becomes
+// "pglite/", "pg" becomes "pglite" and "pg/sub/" becomes "pglite/sub/"; any other target (one the
+// user chose for itself) stays.
+func (m ResourceMove) renameTarget(s string) (string, bool) {
+	oldName, newName := path.Base(cleanPath(m.From)), path.Base(cleanPath(m.To))
+	if oldName == newName || oldName == "." || oldName == "/" {
+		return s, false
+	}
+	prefix, rest := "", s
+	if strings.HasPrefix(rest, "./") {
+		prefix, rest = "./", rest[2:]
+	}
+	if under(rest, newName) && under(newName, oldName) {
+		return s, false
+	}
+	if under(rest, oldName) {
+		return prefix + newName + rest[len(oldName):], true
 	}
 	return s, false
 }
@@ -64,12 +100,36 @@ type Options struct {
 }
 
 func (o Options) move(s string) (string, bool) {
-	for _, m := range o.Resources {
+	ns, m := o.moveBy(s)
+	return ns, m != nil
+}
+
+// moveBy renames s by the first move that applies to it and returns that move (nil: none).
+func (o Options) moveBy(s string) (string, *ResourceMove) {
+	for i, m := range o.Resources {
 		if ns, ok := m.apply(s); ok {
-			return ns, true
+			return ns, &o.Resources[i]
 		}
 	}
-	return s, false
+	return s, nil
+}
+
+// Validate checks the options themselves: every path must be valid UTF-8 and non-empty.
+func (o Options) Validate() error {
+	for _, b := range o.ExternalBins {
+		if !utf8.ValidString(b) {
+			return fmt.Errorf("externalBin entry %q is not valid UTF-8 (a Tauri config is UTF-8 JSON)", b)
+		}
+		if strings.TrimSpace(b) == "" {
+			return fmt.Errorf("externalBin entry %q is empty", b)
+		}
+	}
+	for _, m := range o.Resources {
+		if _, err := ParseResourceMove(m.From + "=" + m.To); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Change is the planned rewrite of one config file.
@@ -88,7 +148,10 @@ func (c Change) Diff() []byte {
 }
 
 // Plan computes the rewrite of the base config and of every overlay that sets
-// bundle.externalBin or bundle.resources. It writes nothing. The base config always gets the
+// bundle.externalBin or bundle.resources. It writes nothing. A config Tauri would refuse is
+// refused with a *SchemaError (or several, joined): a duplicated key, an externalBin or
+// resources of the wrong type, or a result (base alone and merged with each overlay) that the
+// official Tauri v2 config schema rejects. The base config always gets the
 // external binaries (creating bundle.externalBin if needed); an overlay's arrays replace the
 // base's when Tauri merges them, so an overlay's own externalBin gets them too.
 func Plan(p *Project, opts Options) ([]Change, error) {
@@ -100,10 +163,22 @@ func Plan(p *Project, opts Options) ([]Change, error) {
 		}
 		out = append(out, Change{File: f, New: b})
 	}
-	return planEntitlements(p, out, opts)
+	out, err := planEntitlements(p, out, opts)
+	if err != nil {
+		return nil, err
+	}
+	planned := map[*File][]byte{}
+	for _, c := range out {
+		planned[c.File] = c.New
+	}
+	if err := validateMerged(p, planned); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Apply writes every changed file atomically, keeping its mode, and returns the paths written.
+// A config that is a symlink is written through the link (the link stays a link).
 func Apply(ctx context.Context, changes []Change) ([]string, error) {
 	var written []string
 	for _, c := range changes {
@@ -113,7 +188,15 @@ func Apply(ctx context.Context, changes []Change) ([]string, error) {
 		if err := ctx.Err(); err != nil {
 			return written, err
 		}
-		if err := atomicfile.WriteFile(c.File.Path, c.New, c.File.Mode); err != nil {
+		// A symlinked config is edited through the link: the link stays, its target changes.
+		dest, err := filepath.EvalSymlinks(c.File.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			dest, err = c.File.Path, nil // a new file (e.g. the entitlements plist)
+		}
+		if err != nil {
+			return written, fmt.Errorf("writing %s: %w", c.File.Path, err)
+		}
+		if err := atomicfile.WriteFile(dest, c.New, c.File.Mode); err != nil {
 			return written, fmt.Errorf("writing %s: %w", c.File.Path, err)
 		}
 		written = append(written, c.File.Path)
@@ -123,7 +206,13 @@ func Apply(ctx context.Context, changes []Change) ([]string, error) {
 
 // Rewrite returns f's bytes with the migration applied; everything else is byte for byte the same.
 func Rewrite(f *File, opts Options) ([]byte, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
 	if _, err := f.Value(); err != nil { // syntax, format and Tauri v1 checks
+		return nil, err
+	}
+	if err := f.checkShape(f.Platform == ""); err != nil { // duplicated keys, wrong types
 		return nil, err
 	}
 	v, err := f.parse()
@@ -147,12 +236,28 @@ func Rewrite(f *File, opts Options) ([]byte, error) {
 	}
 	bundle, ok := bm.Value.Value.(*hujson.Object)
 	if !ok {
-		return f.Data, nil // e.g. an overlay's "bundle": null
+		// The base's "bundle": null is Tauri's defaults: it gets the external binaries. An
+		// overlay's "bundle": null drops the base's bundle settings for its platform on purpose.
+		if isBase && wantBins && isNull(bm.Value) {
+			if err := replaceValue(&bm.Value, map[string]any{"externalBin": opts.ExternalBins}, bm.Name.BeforeExtra, st, 0); err != nil {
+				return nil, fmt.Errorf("rewriting %s: %w", f.Path, err)
+			}
+			return v.Pack(), nil
+		}
+		return f.Data, nil
 	}
 
 	if _, eb := member(bundle, "externalBin"); eb == nil {
 		if isBase && wantBins {
 			if err := appendMember(bundle, "externalBin", opts.ExternalBins, st, 1); err != nil {
+				return nil, fmt.Errorf("rewriting %s: %w", f.Path, err)
+			}
+		}
+	} else if isNull(eb.Value) {
+		// "externalBin": null in the base is no external binaries; in an overlay it removes the
+		// base's for that platform on purpose, and stays.
+		if isBase && wantBins {
+			if err := replaceValue(&eb.Value, opts.ExternalBins, eb.Name.BeforeExtra, st, 1); err != nil {
 				return nil, fmt.Errorf("rewriting %s: %w", f.Path, err)
 			}
 		}
@@ -227,8 +332,10 @@ func moveMap(obj *hujson.Object, opts Options) {
 	}
 	for i := 0; i < len(obj.Members); {
 		m := &obj.Members[i]
+		var keyMove *ResourceMove
 		if s, ok := stringOf(m.Name); ok {
-			if ns, moved := opts.move(s); moved {
+			var ns string
+			if ns, keyMove = opts.moveBy(s); keyMove != nil {
 				if kept[ns] {
 					removeMember(obj, i)
 					continue
@@ -240,6 +347,10 @@ func moveMap(obj *hujson.Object, opts Options) {
 		if s, ok := stringOf(m.Value); ok {
 			if ns, moved := opts.move(s); moved {
 				m.Value.Value = hujson.String(ns)
+			} else if keyMove != nil {
+				if ns, ok := keyMove.renameTarget(s); ok {
+					m.Value.Value = hujson.String(ns)
+				}
 			}
 		}
 		i++

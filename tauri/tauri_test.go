@@ -179,7 +179,7 @@ func TestCustomOptions(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	for _, bad := range []string{"nothing", "=x", "x=", " = "} {
+	for _, bad := range []string{"nothing", "=x", "x=", " = ", "resources/\xff=resources/pglite", "a=b\xfe"} {
 		if _, err := ParseResourceMove(bad); err == nil {
 			t.Errorf("ParseResourceMove(%q) accepted", bad)
 		}
@@ -309,6 +309,11 @@ func TestRewriteLayouts(t *testing.T) {
 		{"overlay without bundle untouched", `{"app": {}}`, `{"app": {}}`, JSON, "linux"},
 		{"overlay's own externalBin gets node", `{"bundle": {"externalBin": ["x"]}}`, `{"bundle": {"externalBin": ["x", "binaries/node"]}}`, JSON, "windows"},
 		{"similar prefix untouched", `{"bundle": {"externalBin": [], "resources": ["resources/pgdata/*", "resources/pg"]}}`, `{"bundle": {"externalBin": ["binaries/node"], "resources": ["resources/pgdata/*", "resources/pglite"]}}`, JSON, ""},
+		{"map-form target naming the moved folder moves with it", `{"bundle": {"externalBin": [], "resources": {"resources/pg/*": "pg/", "./resources/pg/a.mjs": "pg", "resources/pg/b/": "pg/sub/", "resources/pg/c": "mine/", "resources/pg/d": "pgdata/", "other/pg/*": "pg/"}}}`, `{"bundle": {"externalBin": ["binaries/node"], "resources": {"resources/pglite/*": "pglite/", "./resources/pglite/a.mjs": "pglite", "resources/pglite/b/": "pglite/sub/", "resources/pglite/c": "mine/", "resources/pglite/d": "pgdata/", "other/pg/*": "pg/"}}}`, JSON, ""},
+		{"base externalBin null gets node", `{"bundle": {"externalBin": null}}`, `{"bundle": {"externalBin": ["binaries/node"]}}`, JSON, ""},
+		{"base bundle null gets node", "{\n  \"identifier\": \"x\",\n  \"bundle\": null\n}\n", "{\n  \"identifier\": \"x\",\n  \"bundle\": {\n    \"externalBin\": [\n      \"binaries/node\"\n    ]\n  }\n}\n", JSON, ""},
+		{"base externalBin null, multi-line", "{\n\t\"bundle\": {\n\t\t\"externalBin\": null\n\t}\n}", "{\n\t\"bundle\": {\n\t\t\"externalBin\": [\n\t\t\t\"binaries/node\"\n\t\t]\n\t}\n}", JSON, ""},
+		{"overlay bundle null is kept", `{"bundle": null}`, `{"bundle": null}`, JSON, "linux"},
 		{"duplicate map key after the move is dropped", "{\"bundle\": {\"externalBin\": [], \"resources\": {\n  \"resources/pglite/a\": \"a\",\n  \"resources/pg/a\": \"a\"\n}}}", "{\"bundle\": {\"externalBin\": [\"binaries/node\"], \"resources\": {\n  \"resources/pglite/a\": \"a\"\n}}}", JSON, ""},
 	}
 	for _, c := range cases {
@@ -329,5 +334,113 @@ func migration() Options {
 	return Options{
 		ExternalBins: []string{"binaries/node"},
 		Resources:    []ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
+	}
+}
+
+// A move whose target lies inside its source is idempotent: a second run equals the first.
+func TestMoveIntoItselfIsIdempotent(t *testing.T) {
+	opts := Options{Resources: []ResourceMove{{From: "resources", To: "resources/v2"}}}
+	in := `{"bundle": {"resources": ["resources/a", "resources", "./resources/b/*", "resources/v2/c"], "x": 1}}`
+	want := `{"bundle": {"resources": ["resources/v2/a", "resources/v2", "./resources/v2/b/*", "resources/v2/c"], "x": 1}}`
+	once, err := Rewrite(&File{Path: "x.json", Data: []byte(in)}, opts)
+	if err != nil || string(once) != want {
+		t.Fatalf("once = %s, %v; want %s", once, err, want)
+	}
+	twice, err := Rewrite(&File{Path: "x.json", Data: once}, opts)
+	if err != nil || string(twice) != string(once) {
+		t.Errorf("twice = %s, %v; want %s", twice, err, once)
+	}
+	inMap := `{"bundle": {"resources": {"resources/a/*": "resources/", "resources/b": "data/"}}}`
+	once, err = Rewrite(&File{Path: "x.json", Data: []byte(inMap)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice, _ = Rewrite(&File{Path: "x.json", Data: once}, opts)
+	if string(twice) != string(once) {
+		t.Errorf("map form: once %s, twice %s", once, twice)
+	}
+}
+
+func TestInvalidUTF8Refused(t *testing.T) {
+	f := &File{Path: "x.json", Data: []byte(`{"bundle": {"externalBin": []}}`)}
+	if _, err := Rewrite(f, Options{ExternalBins: []string{"binaries/\xffnode"}}); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+		t.Errorf("invalid UTF-8 externalBin: err = %v", err)
+	}
+	if _, err := Rewrite(f, Options{Resources: []ResourceMove{{From: "a", To: "b\xff"}}}); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+		t.Errorf("invalid UTF-8 resource move: err = %v", err)
+	}
+}
+
+// Configs Tauri would refuse, or read differently from an edit, are refused with
+// FILE:LINE:COL and what Tauri expects; the file is not rewritten.
+func TestRefusesInvalidTauri(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"externalBin string", "{\n  \"identifier\": \"x\",\n  \"bundle\": {\n    \"externalBin\": \"binaries/x\"\n  }\n}\n",
+			`tauri.conf.json:4:5: bundle.externalBin is a string; Tauri expects a list of paths`},
+		{"resources string", "{\n  \"identifier\": \"x\",\n  \"bundle\": {\"externalBin\": [], \"resources\": \"resources/pg/*\"}\n}\n",
+			`tauri.conf.json:3:33: bundle.resources is a string; Tauri expects a list of paths or globs`},
+		{"duplicate bundle", "{\n  \"identifier\": \"x\",\n  \"bundle\": {\"externalBin\": []},\n  \"bundle\": {\"active\": true}\n}\n",
+			`tauri.conf.json:4:3: bundle is a duplicate key (first at line 3); JSON readers, Tauri among them, use the last one`},
+		{"duplicate externalBin", "{\"identifier\": \"x\", \"bundle\": {\"externalBin\": [], \"externalBin\": [\"a\"]}}",
+			`tauri.conf.json:1:51: bundle.externalBin is a duplicate key`},
+		{"externalBin number element", "{\"identifier\": \"x\", \"bundle\": {\"externalBin\": [1]}}",
+			`tauri.conf.json:1:48: bundle.externalBin has a number in it`},
+		{"schema: active not a boolean", "{\n  \"identifier\": \"x\",\n  \"bundle\": {\"active\": \"yes\"}\n}\n",
+			`tauri.conf.json:3:14: bundle.active does not match the Tauri v2 config schema: got string, want boolean`},
+		{"schema: misspelt key", "{\"identifier\": \"x\", \"bundle\": {\"externalBin\": [], \"resourcez\": []}}",
+			`tauri.conf.json:1:51: bundle.resourcez is not a key of the Tauri v2 config (misspelt?)`},
+		{"schema: enum", "{\"identifier\": \"x\", \"bundle\": {\"targets\": [\"deb\", \"zip\"]}}",
+			`tauri.conf.json:1:51: bundle.targets.1 does not match the Tauri v2 config schema: a value of "deb", "rpm", "appimage", "msi", "nsis", "app", "dmg"`},
+		{"schema: identifier missing", "{\"bundle\": {}}",
+			`tauri.conf.json:1:1: the config does not match the Tauri v2 config schema: missing property 'identifier'`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "tauri.conf.json")
+			os.WriteFile(path, []byte(c.in), 0o644)
+			p, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Plan(p, migration())
+			var se *SchemaError
+			if err == nil || !errors.As(err, &se) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Plan: err = %v, want a *SchemaError containing %q", err, c.want)
+			}
+			if err := p.Validate(); err == nil {
+				t.Errorf("Validate accepted it")
+			}
+		})
+	}
+}
+
+// An overlay's problem is reported in the overlay; the base alone validates.
+func TestValidateMergedOverlay(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "tauri.conf.json"), []byte("{\"identifier\": \"x\", \"bundle\": {\"externalBin\": [\"binaries/node\"]}}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "tauri.linux.conf.json"), []byte("{\n  \"bundle\": {\n    \"linux\": {\"deb\": {\"depends\": \"libc6\"}}\n  }\n}\n"), 0o644)
+	p, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Validate()
+	var se *SchemaError
+	if !errors.As(err, &se) || filepath.Base(se.Path) != "tauri.linux.conf.json" || se.Line != 3 || se.Key != "bundle.linux.deb.depends" || se.Platform != "linux" {
+		t.Fatalf("err = %#v (%v)", se, err)
+	}
+	if !strings.Contains(err.Error(), "want null or array") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// The embedded schema is the vendored one.
+func TestEmbeddedSchemaIsVendored(t *testing.T) {
+	b, err := os.ReadFile("../testdata/tauri/config.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, schemaJSON) {
+		t.Error("tauri/config.schema.json differs from testdata/tauri/config.schema.json")
 	}
 }

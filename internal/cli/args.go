@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 
+	"github.com/nize/nizepack/internal/verify"
+
 	"github.com/nize/nizepack/target"
 )
 
@@ -23,3 +25,6 @@ func platformArg(args []string) (target.Target, error) {
 	}
 	return parsePlatform(args[0])
 }
+
+// shellQuote quotes s for a POSIX shell when it needs it, so a printed command runs as printed.
+func shellQuote(s string) string { return verify.ShellQuote(s) }

@@ -17,6 +17,7 @@ import (
 
 type bundlePgliteOptions struct {
 	seedFlags
+	config                   string
 	entry, packageDir, out   string
 	minify, sourcemap, force bool
 	json                     bool
@@ -46,6 +47,7 @@ running Node; without any Node the bundle has no seed (warned).`,
 	f := cmd.Flags()
 	f.StringVar(&o.entry, "entry", "", "server entry file (default: "+nize.AppEntry+" when present, else nizepack's canonical server)")
 	f.StringVar(&o.packageDir, "package-dir", "", "folder whose node_modules the packages resolve from (default: the entry's package, else "+nize.AppPackageDir+" when present, else the working dir)")
+	f.StringVar(&o.config, "config", "", "Tauri config file whose dir gets resources/pglite (default: the Tauri dir found from the working directory)")
 	f.StringVar(&o.out, "out", "", "output dir (default: <Tauri dir>/resources/pglite, or ./resources/pglite when the tree has no Tauri config)")
 	f.BoolVar(&o.minify, "minify", false, "minify the bundle")
 	f.BoolVar(&o.sourcemap, "sourcemap", false, "also write "+bundle.ServerFile+".map")
@@ -61,9 +63,9 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 		return err
 	}
 	var opts bundle.Options
-	opts.Entry, opts.PackageDir = nize.Locate(wd, o.entry, o.packageDir)
+	opts.Entry, opts.PackageDir = locateEntry(wd, o.entry, o.packageDir)
 	if opts.Out = o.out; o.out == "" {
-		if opts.Out, err = tauriSubdir(filepath.FromSlash(nize.BundleDir), "--out"); err != nil {
+		if opts.Out, err = tauriSubdir(o.config, filepath.FromSlash(nize.BundleDir), "--out"); err != nil {
 			return err
 		}
 	}
@@ -103,6 +105,22 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 		fmt.Fprintf(s.Out, "seed: %s holds database %s (PGlite %s), %s\n", filepath.Join(shown, sd.File), sd.Database, sd.PGlite, how)
 	}
 	return nil
+}
+
+// locateEntry is nize.Locate from the app's root (the working dir, or the repository root when
+// run from a subfolder of the app); the paths the user typed stay relative to the working dir.
+func locateEntry(wd, entry, packageDir string) (string, string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(wd, p)
+	}
+	root := appRoot()
+	if !filepath.IsAbs(root) {
+		root = filepath.Join(wd, root)
+	}
+	return nize.Locate(root, abs(entry), abs(packageDir))
 }
 
 // bundleNodeMajor is the major of the pinned Node version: esbuild's engine target.

@@ -71,9 +71,10 @@ func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetc
 
 type fetchNodeOptions struct {
 	fetchFlags
-	all  bool
-	out  string
-	json bool
+	all    bool
+	out    string
+	config string
+	json   bool
 }
 
 func newFetchNodeCmd(s *Streams, g *globalOptions) *cobra.Command {
@@ -96,6 +97,7 @@ extracts only the node binary, checks its format and CPU, and installs it atomic
 	f.BoolVar(&o.all, "all", false, "fetch every platform, concurrently")
 	o.fetchFlags.register(f, "")
 	f.StringVar(&o.out, "out", "", "output directory (default: the Tauri dir's binaries/, else ./binaries)")
+	f.StringVar(&o.config, "config", "", "Tauri config file whose dir gets binaries/ (default: the Tauri dir found from the working directory)")
 	f.BoolVar(&o.json, "json", false, "print one JSON document instead of paths")
 	return cmd
 }
@@ -111,7 +113,7 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 	}
 	version := req.Version
 	if req.OutDir = o.out; req.OutDir == "" {
-		if req.OutDir, err = tauriSubdir(nize.BinariesDir, "--out"); err != nil {
+		if req.OutDir, err = tauriSubdir(o.config, nize.BinariesDir, "--out"); err != nil {
 			return err
 		}
 	}

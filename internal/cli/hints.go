@@ -56,6 +56,8 @@ func rawMessages(errs []error) []string {
 // withHint renders the library errors whose fix lies in how nizepack is called.
 func withHint(err error) (string, bool) {
 	switch e := err.(type) {
+	case *hintError:
+		return describe(e.Err) + "; " + e.Hint, true
 	case *bundle.MissingPackageError:
 		return fmt.Sprintf("%s: run `npm ci` in %s", e, e.Dir), true
 	case *bundle.InputError:

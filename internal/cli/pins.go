@@ -17,13 +17,37 @@ import (
 func loadPins(s *Streams, g *globalOptions) (*pins.Pins, error) {
 	path, optional := g.versionsFile, false
 	if path == "" {
-		path, optional = "versions.env", true
+		path, optional = versionsPath(g), true
 	}
 	p, err := pins.Load(nizepack.DefaultVersions(), path, optional, s.environ())
 	if err != nil && !optional && errors.Is(err, os.ErrNotExist) {
 		return nil, usageErrorf("--versions %s: the file does not exist", path)
 	}
 	return p, err
+}
+
+// versionsPath is the app's versions.env: --versions FILE; else ./versions.env when present;
+// else, run from a subfolder of a repository, the one at the repository root when present;
+// else ./versions.env (which `versions update` creates).
+func versionsPath(g *globalOptions) string {
+	if g.versionsFile != "" {
+		return g.versionsFile
+	}
+	const name = "versions.env"
+	if _, err := os.Stat(name); err == nil {
+		return name
+	}
+	if root := project.RepoRoot("."); root != "" && root != "." {
+		if p := filepath.Join(root, name); fileExists(p) {
+			return p
+		}
+	}
+	return name
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // nodeVersion applies a --node-version flag over the pins and validates the result.
@@ -39,9 +63,11 @@ func nodeVersion(p *pins.Pins, flag string) (string, error) {
 }
 
 // findTauriDir is the one Tauri dir under the working directory, found as the tauri CLI
-// finds it. Several are a usage error asking for flag; none is project.ErrNoTauriDir.
+// finds it, or, run from a subfolder of the app, under the nearest parent up to the
+// repository root that has one. Several are a usage error asking for flag; none is
+// project.ErrNoTauriDir.
 func findTauriDir(flag, want string) (string, error) {
-	dir, err := project.FindTauriDir(".")
+	dir, _, err := project.FindTauriDirUp(".")
 	var multiple *project.MultipleError
 	switch {
 	case err == nil, errors.Is(err, project.ErrNoTauriDir):
@@ -62,10 +88,42 @@ func requireTauriDir(command string) (string, error) {
 	return dir, err
 }
 
-// tauriSubdir returns <Tauri dir>/sub for the app under the working directory, or ./sub when
-// the tree has no Tauri config; several Tauri dirs need the named flag.
-func tauriSubdir(sub, flag string) (string, error) {
-	dir, err := findTauriDir(flag, "to choose where to write")
+// appRoot is the app's root folder: the working directory when the app's Tauri dir is under
+// it, else (run from a subfolder) the root of the repository above it that holds the app.
+func appRoot() string {
+	if _, from, err := project.FindTauriDirUp("."); err == nil && from != "." {
+		if root := project.RepoRoot("."); root != "" {
+			return root
+		}
+		return from
+	}
+	return "."
+}
+
+// configDir is the Tauri dir of a --config value (the file's folder, or the folder itself).
+func configDir(config string) (string, error) {
+	st, err := os.Stat(config)
+	if err != nil {
+		return "", usageErrorf("--config %s: the file does not exist", config)
+	}
+	if st.IsDir() {
+		return config, nil
+	}
+	return filepath.Dir(config), nil
+}
+
+// tauriSubdir returns <Tauri dir>/sub for the app of --config (when given) or the one found
+// from the working directory, or ./sub when there is none; several Tauri dirs need the named
+// flag (or --config).
+func tauriSubdir(config, sub, flag string) (string, error) {
+	if config != "" {
+		dir, err := configDir(config)
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(dir, sub), nil
+	}
+	dir, err := findTauriDir(flag+" or --config", "to choose where to write")
 	if errors.Is(err, project.ErrNoTauriDir) {
 		return sub, nil
 	}
@@ -75,7 +133,9 @@ func tauriSubdir(sub, flag string) (string, error) {
 	return filepath.Join(dir, sub), nil
 }
 
-// resolveCargoTargetDir resolves --cargo-target-dir > $CARGO_TARGET_DIR > ./target, as cargo does.
+// resolveCargoTargetDir resolves --cargo-target-dir > $CARGO_TARGET_DIR > <app root>/target
+// (./target from the app root; from a subfolder the repository root's, as cargo does for a
+// workspace).
 func resolveCargoTargetDir(s *Streams, flag string) string {
 	if flag != "" {
 		return flag
@@ -83,5 +143,5 @@ func resolveCargoTargetDir(s *Streams, flag string) string {
 	if env := s.getenv("CARGO_TARGET_DIR"); env != "" {
 		return env
 	}
-	return "target"
+	return filepath.Join(appRoot(), "target")
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -100,10 +99,9 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 		opts.Tauri.Entitlements, opts.Tauri.Grant = nize.EntitlementsFile, nize.NodeEntitlements()
 	}
 	if o.config != "" {
-		if _, err := os.Stat(o.config); err != nil {
-			return usageErrorf("--config %s: the file does not exist", o.config)
+		if opts.TauriDir, err = configDir(o.config); err != nil {
+			return err
 		}
-		opts.TauriDir = filepath.Dir(o.config)
 	} else if opts.TauriDir, err = requireTauriDir("prepare"); err != nil {
 		return err
 	}
@@ -112,7 +110,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if err != nil {
 		return err
 	}
-	opts.Bundle.Entry, opts.Bundle.PackageDir = nize.Locate(wd, o.entry, o.packageDir)
+	opts.Bundle.Entry, opts.Bundle.PackageDir = locateEntry(wd, o.entry, o.packageDir)
 	opts.Bundle.NodeMajor = pins.Major(version)
 	opts.Bundle.Minify, opts.Bundle.Sourcemap, opts.Bundle.Force = o.minify, o.sourcemap, o.force
 	opts.Bundle.Reporter = rep
@@ -134,12 +132,24 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 
 	sum, runErr := prepare.Run(cmd.Context(), opts)
 	var failed *prepare.StepError
+	hint := ""
+	var notBuilt *sidecars.NotBuiltError
+	if errors.As(runErr, &notBuilt) {
+		// Beside the cargo build: the same prepare without the Rust sidecars, before the Rust build.
+		hint = "or, for a run before the Rust build, `" + rerunCommand(cmd, args, nil, "--skip-sidecars") + "`"
+	}
 	if sum != nil && errors.As(runErr, &failed) {
 		for i := range sum.Steps {
 			if sum.Steps[i].Name == failed.Step {
 				sum.Steps[i].Error = describe(failed.Err) // with the fix, as the error line has it
+				if hint != "" {
+					sum.Steps[i].Error += "; " + hint
+				}
 			}
 		}
+	}
+	if hint != "" {
+		runErr = &hintError{Err: runErr, Hint: hint}
 	}
 	if sum != nil {
 		if sum.Verify != nil {

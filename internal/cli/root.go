@@ -44,6 +44,9 @@ const (
 	ExitOK      = 0
 	ExitFailure = 1
 	ExitUsage   = 2
+	// ExitChanged is for --check (tauri, versions update): the files are valid but not current,
+	// so a run without --check would change them. 1 then means the check could not tell.
+	ExitChanged = 3
 )
 
 // UsageError is a mistake in how nizepack was called: exit 2.
@@ -80,9 +83,12 @@ func Main(ctx context.Context, s Streams, args []string) int {
 	fmt.Fprintf(s.Err, "nizepack: %s\n", msg)
 	if s.getenv("GITHUB_ACTIONS") == "true" {
 		var syntax *tauri.SyntaxError
+		var invalid *tauri.SchemaError
 		if errors.As(err, &syntax) {
 			// Annotate the config file at the offending line, as the issue view shows it.
 			fmt.Fprintf(s.Err, "::error file=%s,line=%d,col=%d::%s\n", escapeProperty(syntax.Path), syntax.Line, syntax.Column, escapeAnnotation(msg))
+		} else if errors.As(err, &invalid) {
+			fmt.Fprintf(s.Err, "::error file=%s,line=%d,col=%d::%s\n", escapeProperty(invalid.Path), invalid.Line, invalid.Column, escapeAnnotation(msg))
 		} else {
 			fmt.Fprintf(s.Err, "::error::%s\n", escapeAnnotation(msg))
 		}
@@ -149,5 +155,6 @@ func NewRoot(s *Streams) *cobra.Command {
 		newPlatformsCmd(s, g),
 		newVersionCmd(s, g),
 	)
+	finishRoot(root)
 	return root
 }

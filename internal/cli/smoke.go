@@ -18,6 +18,7 @@ import (
 type smokeOptions struct {
 	node         string
 	bundle       string
+	config       string
 	database     string
 	startTimeout time.Duration
 	json         bool
@@ -52,6 +53,7 @@ A failure names the step and shows the server's stderr, and exits 1.`,
 	f := cmd.Flags()
 	f.StringVar(&o.node, "node", "", "Node binary to run the server with (default: the Tauri dir's binaries/node-<host triple>)")
 	f.StringVar(&o.bundle, "bundle", "", "the bundled pglite-server.mjs, or its directory (default: the Tauri dir's resources/pglite/)")
+	f.StringVar(&o.config, "config", "", "Tauri config file whose dir holds binaries/ and resources/pglite/ (default: the Tauri dir found from the working directory)")
 	f.StringVar(&o.database, "database", "", "database the server is asked to serve (--database=; default: the seed's when the bundle has one, else "+smoke.DefaultDatabase+")")
 	f.DurationVar(&o.startTimeout, "start-timeout", 3*time.Minute, "how long to wait for the server's port line")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
@@ -68,7 +70,7 @@ func runSmoke(cmd *cobra.Command, s *Streams, g *globalOptions, o *smokeOptions,
 	}
 	node := o.node
 	if node == "" {
-		dir, err := tauriSubdir(nize.BinariesDir, "--node")
+		dir, err := tauriSubdir(o.config, nize.BinariesDir, "--node")
 		if err != nil {
 			return err
 		}
@@ -76,7 +78,7 @@ func runSmoke(cmd *cobra.Command, s *Streams, g *globalOptions, o *smokeOptions,
 	}
 	server := o.bundle
 	if server == "" {
-		if server, err = tauriSubdir(filepath.FromSlash(nize.BundleDir), "--bundle"); err != nil {
+		if server, err = tauriSubdir(o.config, filepath.FromSlash(nize.BundleDir), "--bundle"); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"os"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -51,8 +53,14 @@ resource to resources/pglite/... (list form, and map form key and target). Witho
 edits the base config of the Tauri dir found under the working directory and every platform
 overlay (tauri.<platform>.conf.json) that sets bundle.externalBin or bundle.resources.
 
---check writes nothing: it prints a unified diff of what would change and exits 1 when a
-change is needed, 0 when not.`,
+Before anything is written, every config (the base alone and merged with each overlay, as Tauri
+merges them) is checked against the official Tauri v2 config schema; a config Tauri would refuse
+(e.g. externalBin or resources as a string, a duplicated "bundle" key) is reported with
+FILE:LINE:COL and left untouched. A symlinked config is edited through the link.
+
+--check writes nothing: it prints a unified diff of what would change. Exit codes: 0 when the
+config is current, 3 when a rewrite would change it, 1 when it could not tell (a malformed or
+invalid config), 2 for a usage error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTauri(cmd, s, g, o)
@@ -60,7 +68,7 @@ change is needed, 0 when not.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.config, "config", "", "Tauri config file to rewrite (default: the Tauri dir's config and its platform overlays)")
-	f.BoolVar(&o.check, "check", false, "write nothing; print a unified diff and exit 1 when a change is needed")
+	f.BoolVar(&o.check, "check", false, "write nothing; print a unified diff; exit 0 when current, 3 when a rewrite would change something, 1 when it could not tell")
 	f.BoolVar(&o.entitle, "entitlements", false, "make the macOS entitlements grant what node needs under the hardened runtime (allow-jit, allow-unsigned-executable-memory): the file bundle.macOS.entitlements names, else "+nize.EntitlementsFile+" beside the config, which it then names")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	f.StringSliceVar(&o.bins, "external-bin", def.ExternalBins, "externalBin entry to ensure (repeatable)")
@@ -76,6 +84,14 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 	opts := tauri.Options{ExternalBins: o.bins}
 	if o.entitle {
 		opts.Entitlements, opts.Grant = nize.EntitlementsFile, nize.NodeEntitlements()
+	}
+	for _, b := range o.bins {
+		if !utf8.ValidString(b) {
+			return usageErrorf("--external-bin %q: not valid UTF-8 (a Tauri config is UTF-8 JSON)", b)
+		}
+		if strings.TrimSpace(b) == "" {
+			return usageErrorf("--external-bin: an empty entry")
+		}
 	}
 	for _, r := range o.resources {
 		mv, err := tauri.ParseResourceMove(r)
@@ -112,8 +128,8 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 			}
 		}
 		if len(changed) > 0 {
-			rep.Warnf("%d Tauri config file(s) need rewriting; run `nizepack tauri`", len(changed))
-			return &ExitError{Code: ExitFailure}
+			rep.Warnf("%d Tauri config file(s) need rewriting; run `%s`", len(changed), rerunCommand(cmd, nil, []string{"check", "json"}))
+			return &ExitError{Code: ExitChanged}
 		}
 		rep.Infof("Tauri config is up to date")
 		return nil

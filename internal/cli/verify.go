@@ -48,7 +48,7 @@ func runVerify(cmd *cobra.Command, s *Streams, o *verifyOptions, args []string) 
 	}
 	flag := ""
 	if o.config != "" {
-		flag = "--config " + o.config
+		flag = "--config " + shellQuote(o.config)
 	}
 	r, err := verify.Check(cmd.Context(), verify.Options{Project: p, Target: t, ConfigFlag: flag, SkipSidecars: o.skipSidecars})
 	if err != nil {
@@ -84,7 +84,11 @@ func printProblems(s *Streams, problems []verify.Problem) {
 	for _, pr := range problems {
 		fmt.Fprintf(s.Err, "problem: %s\n", pr)
 		if s.getenv("GITHUB_ACTIONS") == "true" {
-			fmt.Fprintf(s.Err, "::error file=%s::%s\n", escapeProperty(pr.File), escapeAnnotation(pr.Problem+"; fix: "+pr.Fix))
+			pos := ""
+			if pr.Line > 0 {
+				pos = fmt.Sprintf(",line=%d,col=%d", pr.Line, pr.Column)
+			}
+			fmt.Fprintf(s.Err, "::error file=%s%s::%s\n", escapeProperty(pr.File), pos, escapeAnnotation(pr.Problem+"; fix: "+pr.Fix))
 		}
 	}
 }

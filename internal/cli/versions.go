@@ -107,8 +107,10 @@ skipped with a warning. It then rewrites NODE_VERSION in versions.env (--version
 
 Checksum pins (NODE_SHA256_*) already in the file are refreshed for the new version, since the
 old ones would refuse it; --pin-checksums writes one for every artifact of the six platforms.
---check changes nothing: it exits 1 when a newer release (or, with --pin-checksums, different
-checksum pins) would be written and 0 when versions.env is current, for a scheduled workflow.`,
+--check changes nothing, for a scheduled workflow. Exit codes: 0 when versions.env is current,
+3 when a newer release (or, with --pin-checksums, missing or different checksum pins) would be
+written, 1 when it could not tell (a malformed versions.env, the mirror down, no signed release),
+2 for a usage error.`,
 		Example: `  nizepack versions update
   nizepack versions update --major 22 --pin-checksums
   nizepack versions update --check`,
@@ -121,7 +123,7 @@ checksum pins) would be written and 0 when versions.env is current, for a schedu
 	o.src.register(f)
 	f.IntVar(&o.major, "major", 0, "Node.js major line to follow (default: the pinned NODE_VERSION's)")
 	f.BoolVar(&o.pinChecksums, "pin-checksums", false, "also pin the SHA-256 of every artifact of the six platforms")
-	f.BoolVar(&o.check, "check", false, "change nothing; exit 1 when versions.env is not current")
+	f.BoolVar(&o.check, "check", false, "change nothing; exit 0 when versions.env is current, 3 when an update would change it, 1 when it could not tell")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd
 }
@@ -162,10 +164,7 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 		return err
 	}
 
-	path := g.versionsFile
-	if path == "" {
-		path = "versions.env"
-	}
+	path := versionsPath(g)
 	// Never move a pin backwards within its major (the pin may be ahead of the mirror).
 	move := semver.Compare("v"+rel.Version, "v"+current) > 0 || semver.Major("v"+rel.Version) != semver.Major("v"+current)
 	change := versions.FileChange{Path: path}
@@ -205,7 +204,7 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 		}
 	}
 	if o.check && change.Changed {
-		return &ExitError{Code: ExitFailure}
+		return &ExitError{Code: ExitChanged}
 	}
 	return nil
 }

@@ -273,7 +273,7 @@ func open(opts Options) (*tauri.Project, error) {
 
 func configFlag(opts Options) string {
 	if opts.ConfigPath != "" {
-		return "--config " + opts.ConfigPath
+		return "--config " + verify.ShellQuote(opts.ConfigPath)
 	}
 	return ""
 }

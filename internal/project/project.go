@@ -85,3 +85,46 @@ func dedupe(dirs []string) []string {
 	}
 	return out
 }
+
+// RepoRoot returns the nearest of dir and its parents that holds .git (a repository's root),
+// in the form dir was given (".", "..", "../.."), or "" when dir is in no repository.
+func RepoRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	rel := dir
+	for {
+		if _, err := os.Lstat(filepath.Join(abs, ".git")); err == nil {
+			return rel
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return ""
+		}
+		abs, rel = parent, filepath.Join(rel, "..")
+	}
+}
+
+// FindTauriDirUp is FindTauriDir for start, and when start holds none, for each of its parents
+// up to the root of the repository start is in (the nearest folder with .git), as tools that
+// look for their config do: run from packages/nize-desktop it finds crates/app/nize_desktop.
+// The first level with a Tauri dir under it answers. Without a repository only start is
+// searched. It returns the Tauri dir (relative when start is) and the folder it was found
+// from (start, or the parent that answered).
+func FindTauriDirUp(start string) (dir, from string, err error) {
+	dir, err = FindTauriDir(start)
+	if !errors.Is(err, ErrNoTauriDir) {
+		return dir, start, err
+	}
+	root := RepoRoot(start)
+	if root == "" || filepath.Clean(root) == filepath.Clean(start) {
+		return "", start, ErrNoTauriDir
+	}
+	for up := filepath.Join(start, ".."); ; up = filepath.Join(up, "..") {
+		dir, err = FindTauriDir(up)
+		if !errors.Is(err, ErrNoTauriDir) || filepath.Clean(up) == filepath.Clean(root) {
+			return dir, up, err
+		}
+	}
+}

@@ -39,3 +39,26 @@ func TestFindTauriDir(t *testing.T) {
 		t.Fatalf("two dirs: err = %v", err)
 	}
 }
+
+// From a subfolder of the app the Tauri dir is found by walking up to the repository root,
+// and no further.
+func TestFindTauriDirUp(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "repo", ".git"), 0o755)
+	touch(t, filepath.Join(root, "repo", "crates", "app", "nize_desktop", "tauri.conf.json"))
+	sub := filepath.Join(root, "repo", "packages", "nize-desktop", "scripts")
+	os.MkdirAll(sub, 0o755)
+	t.Chdir(sub)
+	dir, from, err := FindTauriDirUp(".")
+	want := filepath.Join("..", "..", "..", "crates", "app", "nize_desktop")
+	if err != nil || dir != want || from != filepath.Join("..", "..", "..") {
+		t.Fatalf("FindTauriDirUp = %q, %q, %v; want %q", dir, from, err, want)
+	}
+	// Outside a repository, or above its root: only the start is searched.
+	touch(t, filepath.Join(root, "tauri.conf.json"))
+	os.MkdirAll(filepath.Join(root, "norepo", "sub"), 0o755)
+	t.Chdir(filepath.Join(root, "norepo", "sub"))
+	if _, _, err := FindTauriDirUp("."); !errors.Is(err, ErrNoTauriDir) {
+		t.Errorf("outside a repository: err = %v", err)
+	}
+}

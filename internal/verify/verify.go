@@ -41,11 +41,18 @@ type Options struct {
 // Problem is one thing `tauri build` would trip over.
 type Problem struct {
 	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"` // for a problem inside a config file
+	Column  int    `json:"column,omitempty"`
 	Problem string `json:"problem"`
 	Fix     string `json:"fix"`
 }
 
-func (p Problem) String() string { return fmt.Sprintf("%s %s; fix: %s", p.File, p.Problem, p.Fix) }
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s; fix: %s", p.File, p.Line, p.Column, p.Problem, p.Fix)
+	}
+	return fmt.Sprintf("%s %s; fix: %s", p.File, p.Problem, p.Fix)
+}
 
 // Report is the outcome: what was checked and every problem found.
 type Report struct {
@@ -74,6 +81,9 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	}
 	bundle, _ := cfg["bundle"].(map[string]any)
 	v := &verifier{opts: opts, r: r}
+	if err := v.config(); err != nil {
+		return nil, err
+	}
 	v.externalBins(bundle["externalBin"])
 	v.resources(bundle["resources"])
 	v.manifest(bundle["resources"])
@@ -104,6 +114,35 @@ func (v *verifier) cmd(s string) string {
 		return "`nizepack " + s + " " + v.opts.ConfigFlag + "`"
 	}
 	return "`nizepack " + s + "`"
+}
+
+// config reports what Tauri would refuse in the config files: duplicated keys, wrong types,
+// and whatever the official Tauri v2 schema rejects in the base merged with each overlay.
+func (v *verifier) config() error {
+	err := v.opts.Project.Validate()
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var se *tauri.SchemaError
+		if !errors.As(e, &se) {
+			return err // not a schema problem: the config could not be read at all
+		}
+		key := se.Key
+		if key == "" {
+			key = "the config"
+		}
+		fix := "edit " + key + " in " + se.Path + " as the message says (Tauri v2 config reference: https://v2.tauri.app/reference/config/)"
+		if se.Key == "bundle" && se.Platform == "" && se.Path == v.opts.Project.Base.Path && strings.Contains(se.Msg, "got null") {
+			fix = v.cmd("tauri") + " (it fills in \"bundle\": null)"
+		}
+		v.r.Problems = append(v.r.Problems, Problem{File: se.Path, Line: se.Line, Column: se.Column, Problem: key + " " + se.Msg, Fix: fix})
+	}
+	return nil
 }
 
 func (v *verifier) externalBins(raw any) {
@@ -146,7 +185,7 @@ func (v *verifier) executable(file string, t target.Target, fix string) {
 		return
 	}
 	if !v.opts.Target.Windows() && runtime.GOOS != "windows" && st.Mode().Perm()&0o111 == 0 {
-		v.problem(file, fmt.Sprintf("is not executable (mode %04o)", st.Mode().Perm()), fmt.Sprintf("`chmod +x %s` or %s", file, fix))
+		v.problem(file, fmt.Sprintf("is not executable (mode %04o)", st.Mode().Perm()), fmt.Sprintf("`chmod +x %s` or %s", ShellQuote(file), fix))
 	}
 	info, err := binfmt.IdentifyFile(file)
 	if err != nil {
@@ -251,4 +290,15 @@ func (v *verifier) manifest(resources any) {
 func mentionsPGlite(resources any) bool {
 	b, _ := json.Marshal(resources)
 	return strings.Contains(string(b), nize.BundleDir)
+}
+
+// ShellQuote quotes s for a POSIX shell when it needs it (spaces, quotes, $...), so a fix
+// that names a path runs as printed. Plain paths, Windows ones included, stay as they are.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=+@%,\\", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -108,3 +108,30 @@ func TestSkipSidecars(t *testing.T) {
 		}
 	}
 }
+
+// What Tauri would refuse fails verify, with the position and a fix.
+func TestInvalidConfigFails(t *testing.T) {
+	linux, _ := target.Parse("linux-x86_64")
+	for name, c := range map[string]struct{ config, want, fix string }{
+		"externalBin string": {"{\n  \"identifier\": \"x\",\n  \"bundle\": {\"externalBin\": \"binaries/node\"}\n}\n", "tauri.conf.json:3:14: bundle.externalBin is a string; Tauri expects a list of paths", "edit bundle.externalBin in "},
+		"resources string":   {`{"identifier": "x", "bundle": {"resources": "data/*"}}`, "tauri.conf.json:1:32: bundle.resources is a string", "edit bundle.resources in "},
+		"duplicate bundle":   {"{\"identifier\": \"x\",\n\"bundle\": {\"externalBin\": [\"binaries/x\"]},\n\"bundle\": {}}", "tauri.conf.json:3:1: bundle is a duplicate key (first at line 2)", "edit bundle in "},
+		"bundle null":        {`{"identifier": "x", "bundle": null}`, "tauri.conf.json:1:21: bundle does not match the Tauri v2 config schema: got null, want object", "`nizepack tauri --config c.json`"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "tauri.conf.json"), c.config)
+			p, err := tauri.OpenDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Check(context.Background(), Options{Project: p, Target: linux, ConfigFlag: "--config c.json"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.OK() || !strings.Contains(r.Problems[0].String(), c.want) || !strings.Contains(r.Problems[0].Fix, c.fix) {
+				t.Errorf("problems = %v, want %q with fix %q", r.Problems, c.want, c.fix)
+			}
+		})
+	}
+}
