@@ -32,7 +32,10 @@ var scriptSetups []func(env *testscript.Env) error
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"nizepack": func() {
-			os.Exit(cli.Main(context.Background(), cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Args[1:]))
+			ctx, stop := cli.SignalContext(context.Background())
+			code := cli.Main(ctx, cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Args[1:])
+			stop()
+			os.Exit(code)
 		},
 	})
 }

@@ -32,7 +32,7 @@ new URL("<relative>", import.meta.url) beside it. <out> defaults to the Tauri di
 and is replaced as a whole; files nizepack did not write stay. Unchanged inputs: "up to date".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBundlePglite(cmd, s, g, o)
+			return jsonOnFailure(s, o.json, runBundlePglite(cmd, s, g, o))
 		},
 	}
 	f := cmd.Flags()

@@ -72,6 +72,11 @@ func Main(ctx context.Context, s Streams, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
+	var in Interrupted
+	if ctx.Err() != nil && errors.As(context.Cause(ctx), &in) {
+		fmt.Fprintf(s.Err, "nizepack: %s\n", in.Error())
+		return in.ExitCode()
+	}
 	var exit *ExitError
 	if errors.As(err, &exit) {
 		return exit.Code

@@ -54,7 +54,7 @@ overlay (tauri.<platform>.conf.json) that sets bundle.externalBin or bundle.reso
 change is needed, 0 when not.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runTauri(cmd, s, g, o)
+			return jsonOnFailure(s, o.json, runTauri(cmd, s, g, o))
 		},
 	}
 	f := cmd.Flags()

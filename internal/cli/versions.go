@@ -105,8 +105,9 @@ index lists before their files are published, or whose checksums nothing trusted
 skipped with a warning. It then rewrites NODE_VERSION in versions.env (--versions FILE, else
 ./versions.env, created when missing) in place and atomically, keeping comments and order.
 
-Checksum pins (NODE_SHA256_*) already in the file are refreshed for the new version, since the
-old ones would refuse it; --pin-checksums writes one for every artifact of the six platforms.
+Checksum pins (NODE_SHA256_*, NODE_BIN_SHA256_*) already in the file are refreshed for the new
+version, since the old ones would refuse it; --pin-checksums writes one for every artifact of the
+six platforms and one for the node binary of each (downloaded and verified like fetch-node).
 --check changes nothing: it exits 1 when a newer release (or, with --pin-checksums, different
 checksum pins) would be written and 0 when versions.env is current, for a scheduled workflow.`,
 		Example: `  nizepack versions update
@@ -120,7 +121,7 @@ checksum pins) would be written and 0 when versions.env is current, for a schedu
 	f := cmd.Flags()
 	o.src.register(f)
 	f.IntVar(&o.major, "major", 0, "Node.js major line to follow (default: the pinned NODE_VERSION's)")
-	f.BoolVar(&o.pinChecksums, "pin-checksums", false, "also pin the SHA-256 of every artifact of the six platforms")
+	f.BoolVar(&o.pinChecksums, "pin-checksums", false, "also pin the SHA-256 of every artifact of the six platforms and of the node binary in each")
 	f.BoolVar(&o.check, "check", false, "change nothing; exit 1 when versions.env is not current")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd
@@ -169,6 +170,15 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 	// Never move a pin backwards within its major (the pin may be ahead of the mirror).
 	move := semver.Compare("v"+rel.Version, "v"+current) > 0 || semver.Major("v"+rel.Version) != semver.Major("v"+current)
 	change := versions.FileChange{Path: path}
+	if (move || (rel.Version == current && o.pinChecksums)) && (o.pinChecksums || versions.HasBinaryPins(path)) {
+		// Binary pins come from the archives themselves: fetched and verified like fetch-node.
+		end := rep.Group(fmt.Sprintf("versions update: node binary pins of Node v%s", rel.Version))
+		err := versions.DeriveBinaries(cmd.Context(), client, rel)
+		end()
+		if err != nil {
+			return err
+		}
+	}
 	if move || (rel.Version == current && o.pinChecksums) {
 		if change, err = versions.UpdateFile(path, rel, o.pinChecksums, o.check); err != nil {
 			return err
