@@ -107,7 +107,7 @@ func extractEntry(ctx context.Context, r io.Reader, kind Kind, want string, w io
 		}
 	case KindTarGz:
 		extract = func() error {
-			return archives.CompressedArchive{Compression: archives.Gz{}, Extraction: archives.Tar{}}.Extract(ctx, r, handler)
+			return archives.CompressedArchive{Compression: archives.Gz{Multithreaded: true}, Extraction: archives.Tar{}}.Extract(ctx, r, handler)
 		}
 	case KindZip:
 		extract = func() error { return archives.Zip{}.Extract(ctx, r, handler) }

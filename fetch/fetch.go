@@ -375,7 +375,6 @@ func (e *BinaryPinMismatchError) Error() string {
 
 var (
 	errArchiveChanged = errors.New("the cached archive does not match its signed sha256")
-	errSame           = errors.New("the output already holds these bytes")
 )
 
 type derived struct {
@@ -387,21 +386,47 @@ type derived struct {
 // derive extracts the binary from the cached archive, hashing the archive as it is read, and
 // installs it at out only when the archive matched want (the signed sum), the binary has the
 // target's format and CPU, and, when pinned, its hash is the pin. An out that already holds
-// exactly the derived bytes (and mode 0755) is left alone; its hash is computed meanwhile.
+// exactly the derived bytes (and mode 0755) is left alone.
 func (f *installer) derive(ctx context.Context, archive, want string, kind Kind, entry string, t target.Target, file, out, pin string, pinned bool) (derived, error) {
-	var existing chan string
 	if modeOK(out) {
-		existing = make(chan string, 1)
+		// Most runs find the output in place: derive the hash without writing anything, while
+		// the output is hashed on the other core, and keep it when the two agree.
+		existing := make(chan string, 1)
 		go func() {
 			s, _, _ := filehash.SHA256(out)
 			existing <- s
 		}()
+		bh, n := sha256.New(), &countingWriter{}
+		aw := newAsyncWriter(io.MultiWriter(bh, n))
+		archSum, err := extractVerified(ctx, archive, kind, entry, aw)
+		if werr := aw.Close(); err == nil {
+			err = werr
+		}
+		have := <-existing
+		switch {
+		case err != nil:
+			return derived{}, f.deriveErr(ctx, err, file)
+		case archSum != want:
+			return derived{}, errArchiveChanged
+		}
+		d := derived{sum: hex.EncodeToString(bh.Sum(nil)), size: n.n}
+		if pinned && d.sum != pin {
+			return d, &BinaryPinMismatchError{Platform: t.Name, Archive: file, Derived: d.sum, Pinned: pin}
+		}
+		if have == d.sum {
+			if err := checkFormat(out, t, file); err != nil {
+				return d, err
+			}
+			d.upToDate = true
+			return d, nil
+		}
+		// The output differs (tampered, or another release): extract again, into place.
 	}
 	var d derived
 	err := atomicfile.Write(out, 0o755, func(w io.Writer) error {
 		bh := sha256.New()
 		n := &countingWriter{}
-		aw := newAsyncWriter(diskWriter{io.MultiWriter(w, bh, n), out})
+		aw := newAsyncWriter(diskWriter{io.MultiWriter(atomicfile.EarlyWriteback(w), bh, n), out})
 		archSum, err := extractVerified(ctx, archive, kind, entry, aw)
 		if werr := aw.Close(); err == nil {
 			err = werr
@@ -425,29 +450,42 @@ func (f *installer) derive(ctx context.Context, archive, want string, kind Kind,
 		if pinned && d.sum != pin {
 			return &deriveError{&BinaryPinMismatchError{Platform: t.Name, Archive: file, Derived: d.sum, Pinned: pin}}
 		}
-		if existing != nil && <-existing == d.sum {
-			return &deriveError{errSame}
-		}
 		return nil
 	})
 	var de *deriveError
 	switch {
 	case err == nil:
 		return d, nil
-	case errors.As(err, &de) && errors.Is(de.err, errSame):
-		d.upToDate = true
-		return d, nil
 	case errors.As(err, &de):
-		var disk *DiskFullError
-		var hostile *HostileEntryError
 		var pinErr *BinaryPinMismatchError
-		if errors.As(de.err, &disk) || errors.As(de.err, &hostile) || errors.As(de.err, &pinErr) || ctx.Err() != nil ||
-			errors.Is(de.err, errArchiveChanged) || strings.HasPrefix(de.err.Error(), "the node binary in ") {
+		if errors.As(de.err, &pinErr) || errors.Is(de.err, errArchiveChanged) || strings.HasPrefix(de.err.Error(), "the node binary in ") {
 			return d, de.err
 		}
-		return d, fmt.Errorf("extracting node from %s: %w", file, de.err)
+		return d, f.deriveErr(ctx, de.err, file)
 	}
 	return d, fmt.Errorf("writing %s: %w", out, diskErr(err, out))
+}
+
+// deriveErr words an error of extracting the binary.
+func (f *installer) deriveErr(ctx context.Context, err error, file string) error {
+	var disk *DiskFullError
+	var hostile *HostileEntryError
+	if errors.As(err, &disk) || errors.As(err, &hostile) || ctx.Err() != nil {
+		return err
+	}
+	return fmt.Errorf("extracting node from %s: %w", file, err)
+}
+
+// checkFormat checks that the binary at path has t's format and CPU.
+func checkFormat(path string, t target.Target, file string) error {
+	info, err := binfmt.IdentifyFile(path)
+	if err != nil {
+		return fmt.Errorf("the node binary in %s: %w", file, err)
+	}
+	if err := binfmt.Check(info, t); err != nil {
+		return fmt.Errorf("the node binary in %s %w", file, err)
+	}
+	return nil
 }
 
 // deriveError marks an error of derive's own checks, apart from errors writing the output.

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nize/nizepack/internal/atomicfile"
 	"github.com/nize/nizepack/report"
 )
 
@@ -300,7 +301,7 @@ func (c *client) download(ctx context.Context, rawURL string, f *hashedFile, lab
 			bar = c.rep.Progress(label, total)
 		}
 		bar.Set(have)
-		n, err := io.Copy(diskWriter{io.MultiWriter(f, bar), f.Name()}, io.LimitReader(resp.Body, limit+1))
+		n, err := io.Copy(diskWriter{io.MultiWriter(atomicfile.EarlyWriteback(f.File), f.h, bar), f.Name()}, io.LimitReader(resp.Body, limit+1))
 		have += n
 		var we *writeError
 		if errors.As(err, &we) {

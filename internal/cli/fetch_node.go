@@ -116,6 +116,7 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 	if err != nil {
 		return err
 	}
+	g.versionsCreated = o.pin
 	opts, req, err := o.fetchFlags.options(s, g)
 	if err != nil {
 		return err

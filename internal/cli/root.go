@@ -123,8 +123,10 @@ func escapeProperty(s string) string {
 // globalOptions are the flags every command has.
 type globalOptions struct {
 	versionsFile string
-	quiet        bool
-	reporter     *terminalReporter // made on first use, after flags are parsed
+	// versionsCreated: the command creates a missing --versions FILE (fetch-node --pin).
+	versionsCreated bool
+	quiet           bool
+	reporter        *terminalReporter // made on first use, after flags are parsed
 }
 
 // NewRoot builds the command tree.
