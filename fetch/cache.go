@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -38,6 +39,10 @@ type cacheFill struct {
 	offline  bool
 	label    string // the artifact's file name, for messages
 	download func(ctx context.Context, partial *hashedFile) error
+	// stream, when set, gets the bytes of a download that starts from nothing as they arrive,
+	// and the download's verdict (nil: the whole archive matched its sum) once it ends; it
+	// must read r to its end. A download that restarts ends r with errStreamBroken.
+	stream func(r io.Reader, verdict <-chan error) error
 }
 
 // OfflineError names what an offline run (Options.Offline) could not find in the cache.
@@ -192,6 +197,18 @@ func fetchArchive(ctx context.Context, archive, want string, fill cacheFill) err
 		if err != nil {
 			return fmt.Errorf("writing to the cache: %w", diskErr(err, partial))
 		}
+		var verdict chan error
+		var streamed chan struct{}
+		if fill.stream != nil && try == 0 && f.n == 0 {
+			pr, pw := io.Pipe()
+			f.tee = pw
+			verdict, streamed = make(chan error, 1), make(chan struct{})
+			go func() {
+				defer close(streamed)
+				fill.stream(pr, verdict)
+				io.Copy(io.Discard, pr)
+			}()
+		}
 		err = fill.download(ctx, f)
 		if err == nil {
 			err = f.Sync()
@@ -199,6 +216,20 @@ func fetchArchive(ctx context.Context, archive, want string, fill cacheFill) err
 		got := f.sum()
 		size, _ := f.Seek(0, 1)
 		f.Close()
+		if f.tee != nil {
+			f.tee.CloseWithError(err) // nil: EOF
+		}
+		if verdict != nil {
+			switch {
+			case err != nil:
+				verdict <- err
+			case got != want:
+				verdict <- &ChecksumError{File: fill.label, Got: got, Want: want}
+			default:
+				verdict <- nil
+			}
+			<-streamed
+		}
 		if err != nil {
 			if size == 0 || isPermanentDownload(err) {
 				os.Remove(partial) // nothing worth resuming

@@ -327,18 +327,51 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 		return res, err
 	}
 	defer unlock()
+	_, statErr := os.Stat(f.req.OutDir)
+	createdOut := statErr != nil
+	defer func() {
+		if createdOut {
+			os.Remove(f.req.OutDir) // a failed run leaves no empty dir it made (not when it holds files)
+		}
+	}()
+	// A cold run extracts while it downloads: the archive's bytes go to the cache and to the
+	// decompressor at once, and the binary is committed only once the whole download matched
+	// the signed sum. A tarball only (a zip is read from its end), and only when the output is
+	// missing (else the run checks it without writing).
+	var streamed *derived
+	if kind != KindZip && !modeOK(out) {
+		fill.stream = func(r io.Reader, verdict <-chan error) error {
+			if err := os.MkdirAll(f.req.OutDir, 0o755); err != nil {
+				return err
+			}
+			d, err := f.install(ctx, out, t, file, pin, pinned, func(w io.Writer) error {
+				err := extractEntry(ctx, r, kind, entry, w)
+				io.Copy(io.Discard, r) // the rest of the archive, so the download goes on
+				return err
+			}, func() error { return <-verdict })
+			if err == nil {
+				streamed = &d
+			}
+			return err
+		}
+	}
 	for try := 0; ; try++ {
 		fromCache, err := c.ensureArchive(ctx, want, fill)
 		if err != nil {
 			return res, err
 		}
-		_, statErr := os.Stat(f.req.OutDir)
+		fill.stream = nil
+		if streamed != nil {
+			createdOut = false
+			res.SHA256, res.Size, res.FromCache, res.VerifiedBy = streamed.sum, streamed.size, false, VerifiedBySignature
+			return res, nil
+		}
 		if err := os.MkdirAll(f.req.OutDir, 0o755); err != nil {
 			return res, fmt.Errorf("creating the output directory: %w", err)
 		}
 		d, err := f.derive(ctx, c.archive(want), want, kind, entry, t, file, out, pin, pinned)
-		if err != nil && statErr != nil {
-			os.Remove(f.req.OutDir) // created by this run and left empty: leave nothing behind
+		if err == nil {
+			createdOut = false
 		}
 		if errors.Is(err, errArchiveChanged) && try == 0 && fromCache {
 			// The cached archive no longer matches its sum: drop it and fetch it again.
@@ -375,6 +408,7 @@ func (e *BinaryPinMismatchError) Error() string {
 
 var (
 	errArchiveChanged = errors.New("the cached archive does not match its signed sha256")
+	errStreamBroken   = errors.New("the download restarted")
 )
 
 type derived struct {
@@ -422,20 +456,36 @@ func (f *installer) derive(ctx context.Context, archive, want string, kind Kind,
 		}
 		// The output differs (tampered, or another release): extract again, into place.
 	}
+	var archSum string
+	return f.install(ctx, out, t, file, pin, pinned, func(w io.Writer) (err error) {
+		archSum, err = extractVerified(ctx, archive, kind, entry, w)
+		return err
+	}, func() error {
+		if archSum != want {
+			return errArchiveChanged
+		}
+		return nil
+	})
+}
+
+// install writes what extract writes to out, atomically, and commits it only when verify (the
+// archive the bytes came from matched its signed sum) passes, the binary has t's format and
+// CPU, and, when pinned, its hash is the pin.
+func (f *installer) install(ctx context.Context, out string, t target.Target, file, pin string, pinned bool, extract func(w io.Writer) error, verify func() error) (derived, error) {
 	var d derived
 	err := atomicfile.Write(out, 0o755, func(w io.Writer) error {
 		bh := sha256.New()
 		n := &countingWriter{}
 		aw := newAsyncWriter(diskWriter{io.MultiWriter(atomicfile.EarlyWriteback(w), bh, n), out})
-		archSum, err := extractVerified(ctx, archive, kind, entry, aw)
+		err := extract(aw)
 		if werr := aw.Close(); err == nil {
 			err = werr
 		}
 		if err != nil {
 			return &deriveError{err}
 		}
-		if archSum != want {
-			return &deriveError{errArchiveChanged}
+		if err := verify(); err != nil {
+			return &deriveError{err}
 		}
 		if ra, ok := w.(io.ReaderAt); ok {
 			info, err := binfmt.Identify(ra)
@@ -458,7 +508,8 @@ func (f *installer) derive(ctx context.Context, archive, want string, kind Kind,
 		return d, nil
 	case errors.As(err, &de):
 		var pinErr *BinaryPinMismatchError
-		if errors.As(de.err, &pinErr) || errors.Is(de.err, errArchiveChanged) || strings.HasPrefix(de.err.Error(), "the node binary in ") {
+		var ce *ChecksumError
+		if errors.As(de.err, &pinErr) || errors.As(de.err, &ce) || errors.Is(de.err, errArchiveChanged) || errors.Is(de.err, errStreamBroken) || strings.HasPrefix(de.err.Error(), "the node binary in ") {
 			return d, de.err
 		}
 		return d, f.deriveErr(ctx, de.err, file)

@@ -302,3 +302,24 @@ func checkCancel(t *testing.T, e *env, stall time.Duration) {
 	}
 	assertEmpty(t, e.out)
 }
+
+// A cold run extracts while it downloads; a mirror serving another well-formed archive than the
+// signed one gets its binary extracted, but never installed.
+func TestStreamedExtractionWaitsForTheChecksum(t *testing.T) {
+	e := gzEnv(t)
+	other := t.TempDir()
+	bin := append(mustFake(t, "linux", "amd64"), "other release"...)
+	if err := nodemirror.Build(other, version, nil, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}, Binaries: map[string][]byte{"linux-x64": bin}}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(other, filepath.FromSlash(linuxGz)))
+	os.WriteFile(filepath.Join(e.mirrorDir, filepath.FromSlash(linuxGz)), data, 0o644)
+	_, err := e.fetcher(t, nil).Fetch(context.Background(), mustTarget(t, "linux-x64"))
+	var ce *fetch.ChecksumError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want a ChecksumError", err)
+	}
+	if _, serr := os.Stat(e.out); serr == nil {
+		assertEmpty(t, e.out)
+	}
+}

@@ -301,7 +301,7 @@ func (c *client) download(ctx context.Context, rawURL string, f *hashedFile, lab
 			bar = c.rep.Progress(label, total)
 		}
 		bar.Set(have)
-		n, err := io.Copy(diskWriter{io.MultiWriter(atomicfile.EarlyWriteback(f.File), f.h, bar), f.Name()}, io.LimitReader(resp.Body, limit+1))
+		n, err := io.Copy(diskWriter{io.MultiWriter(f.writeback(), bar), f.Name()}, io.LimitReader(resp.Body, limit+1))
 		have += n
 		var we *writeError
 		if errors.As(err, &we) {
@@ -337,7 +337,9 @@ func (c *client) restart(f *hashedFile, have *int64, cause error) error {
 // when the last byte lands, without reading the file again.
 type hashedFile struct {
 	*os.File
-	h hash.Hash
+	h   hash.Hash
+	n   int64          // bytes in the file
+	tee *io.PipeWriter // when set, gets every byte appended, in order
 }
 
 // openHashed opens path for appending and hashes the prefix an earlier attempt left.
@@ -347,26 +349,60 @@ func openHashed(path string) (*hashedFile, error) {
 		return nil, err
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	n, err := io.Copy(h, f)
+	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	return &hashedFile{File: f, h: h}, nil
+	return &hashedFile{File: f, h: h, n: n}, nil
 }
 
 func (f *hashedFile) Write(p []byte) (int, error) {
 	n, err := f.File.Write(p)
 	f.h.Write(p[:n])
+	f.n += int64(n)
+	if f.tee != nil && n > 0 {
+		f.tee.Write(p[:n]) // the reader drains it to the end whatever happens
+	}
+	return n, err
+}
+
+// writeback is f, asking the kernel to start writing each few MiB to disk as it goes.
+func (f *hashedFile) writeback() io.Writer {
+	wb := atomicfile.EarlyWriteback(f.File)
+	if wb == io.Writer(f.File) {
+		return f
+	}
+	return hashedWriteback{f, wb}
+}
+
+type hashedWriteback struct {
+	f  *hashedFile
+	wb io.Writer
+}
+
+func (h hashedWriteback) Write(p []byte) (int, error) {
+	n, err := h.wb.Write(p)
+	h.f.h.Write(p[:n])
+	h.f.n += int64(n)
+	if h.f.tee != nil && n > 0 {
+		h.f.tee.Write(p[:n])
+	}
 	return n, err
 }
 
 func (f *hashedFile) sum() string { return hex.EncodeToString(f.h.Sum(nil)) }
 
 func (f *hashedFile) truncate() error {
+	if f.tee != nil { // what was streamed no longer leads to the archive
+		f.tee.CloseWithError(errStreamBroken)
+		f.tee = nil
+	}
 	if err := f.Truncate(0); err != nil {
 		return err
 	}
 	f.h.Reset()
+	f.n = 0
 	_, err := f.Seek(0, io.SeekStart)
 	return err
 }
