@@ -3,9 +3,13 @@
 // the name Tauri expects for a sidecar (node-<rust triple>[.exe]).
 //
 // A Client holds the mirror, its credentials, the trusted keys and the cache; each
-// Client.Install names the version, the output dir and the targets. Failures are typed errors
-// carrying the facts (SignatureError, ChecksumError, PinMismatchError, HostileEntryError,
-// NotFoundError, OfflineError). It never prints; progress goes to a report.Reporter.
+// Client.Install names the version, the output dir and the targets. Nothing in the cache or
+// the output dir is trusted on its own: a binary is installed or kept only when its bytes match
+// a hash derived in this run from an archive that matched the signed sums, or the caller's
+// binary pin (Request.BinaryPin), the fast path. Failures are typed errors carrying the facts
+// (TargetError around SignatureError, ChecksumError, PinMismatchError, BinaryPinMismatchError,
+// HostileEntryError, NotFoundError, NotPublishedError, OfflineError, UnreachableError,
+// DiskFullError, TooLargeError). It never prints; progress goes to a report.Reporter.
 package fetch
 
 import (
