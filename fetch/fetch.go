@@ -233,6 +233,42 @@ func (c *Client) Install(ctx context.Context, req Request, targets ...target.Tar
 type installer struct {
 	*Client
 	req Request
+	dir outDir
+}
+
+// outDir tracks the output dir across an Install's concurrent targets: one that this Install
+// created and into which nothing was installed is removed when its last writer is done, so a
+// failed run leaves no empty dir behind (and never pulls it from under a running writer).
+type outDir struct {
+	mu             sync.Mutex
+	users          int
+	created, inUse bool
+}
+
+func (f *installer) useOutDir() error {
+	d := &f.dir
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, err := os.Stat(f.req.OutDir); err != nil {
+		if err := os.MkdirAll(f.req.OutDir, 0o755); err != nil {
+			return fmt.Errorf("creating the output directory: %w", err)
+		}
+		d.created = true
+	}
+	d.users++
+	return nil
+}
+
+func (f *installer) doneOutDir(installed bool) {
+	d := &f.dir
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.users--
+	d.inUse = d.inUse || installed
+	if d.users == 0 && d.created && !d.inUse {
+		os.Remove(f.req.OutDir) // only when empty
+		d.created = false
+	}
 }
 
 func (f *installer) all(ctx context.Context, targets []target.Target) ([]Result, error) {
@@ -331,13 +367,6 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 		return res, err
 	}
 	defer unlock()
-	_, statErr := os.Stat(f.req.OutDir)
-	createdOut := statErr != nil
-	defer func() {
-		if createdOut {
-			os.Remove(f.req.OutDir) // a failed run leaves no empty dir it made (not when it holds files)
-		}
-	}()
 	// A cold run extracts while it downloads: the archive's bytes go to the cache and to the
 	// decompressor at once, and the binary is committed only once the whole download matched
 	// the signed sum. A tarball only (a zip is read from its end), and only when the output is
@@ -345,7 +374,7 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 	var streamed *derived
 	if kind != KindZip && !modeOK(out) {
 		fill.stream = func(r io.Reader, verdict <-chan error) error {
-			if err := os.MkdirAll(f.req.OutDir, 0o755); err != nil {
+			if err := f.useOutDir(); err != nil {
 				return err
 			}
 			d, err := f.install(ctx, out, t, file, pin, pinned, func(w io.Writer) error {
@@ -356,6 +385,7 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 			if err == nil {
 				streamed = &d
 			}
+			f.doneOutDir(err == nil)
 			return err
 		}
 	}
@@ -366,17 +396,14 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 		}
 		fill.stream = nil
 		if streamed != nil {
-			createdOut = false
 			res.SHA256, res.Size, res.FromCache, res.VerifiedBy = streamed.sum, streamed.size, false, VerifiedBySignature
 			return res, nil
 		}
-		if err := os.MkdirAll(f.req.OutDir, 0o755); err != nil {
-			return res, fmt.Errorf("creating the output directory: %w", err)
+		if err := f.useOutDir(); err != nil {
+			return res, err
 		}
 		d, err := f.derive(ctx, c.archive(want), want, kind, entry, t, file, out, pin, pinned)
-		if err == nil {
-			createdOut = false
-		}
+		f.doneOutDir(err == nil)
 		if errors.Is(err, errArchiveChanged) && try == 0 && fromCache {
 			// The cached archive no longer matches its sum: drop it and fetch it again.
 			f.rep.Warnf("%s: cached %s does not match the signed sha256 %s; fetching it again", t.Name, file, want)

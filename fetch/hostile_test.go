@@ -18,6 +18,7 @@ import (
 	"github.com/nize/nizepack/internal/filehash"
 	"github.com/nize/nizepack/internal/nodemirror"
 	"github.com/nize/nizepack/report"
+	"github.com/nize/nizepack/target"
 )
 
 const linuxGz = "v" + version + "/node-v" + version + "-linux-x64.tar.gz"
@@ -321,5 +322,26 @@ func TestStreamedExtractionWaitsForTheChecksum(t *testing.T) {
 	}
 	if _, serr := os.Stat(e.out); serr == nil {
 		assertEmpty(t, e.out)
+	}
+}
+
+// One target failing late (a wrong binary) does not pull a fresh output dir from under another
+// target of the same Install; a failure alone leaves no empty dir behind.
+func TestFailingTargetLeavesTheOthersOutputDir(t *testing.T) {
+	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64", "linux-arm64"}, TarKinds: []string{"gz"}, Binaries: map[string][]byte{"linux-arm64": mustFake(t, "linux", "amd64")}})
+	for i := 0; i < 5; i++ {
+		out := filepath.Join(t.TempDir(), "fresh", "binaries")
+		res, err := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { r.OutDir = out }).FetchAll(context.Background(), []target.Target{mustTarget(t, "linux-arm64"), mustTarget(t, "linux-x64")})
+		if err == nil || !strings.Contains(err.Error(), "linux-arm64") || len(res) != 1 {
+			t.Fatalf("res %v, err %v", res, err)
+		}
+		checkSum(t, res[0].Path, res[0].SHA256)
+		alone := filepath.Join(t.TempDir(), "alone")
+		if _, err := e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { r.OutDir = alone }).Fetch(context.Background(), mustTarget(t, "linux-arm64")); err == nil {
+			t.Fatal("want the wrong binary refused")
+		}
+		if _, err := os.Stat(alone); err == nil {
+			t.Errorf("a failed run left %s", alone)
+		}
 	}
 }
