@@ -4,12 +4,15 @@ import (
 	"archive/tar"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -74,6 +77,8 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 //	-corrupt FILE       flip a byte of FILE after signing
 //	-hostile dotdot|symlink|wrongarch
 //	-503-once PATH, -truncate-once PATH  (paths relative to the mirror root)
+//	-hold PATH          answer PATH only when the script ends (a mirror that never answers)
+//	-gzip-encoding      label .tar.gz files Content-Encoding: gzip, as Apache does
 //
 // $MIRROR_HOST is the server's host:port, for URLs with credentials.
 func cmdNodeMirror(ts *testscript.TestScript, neg bool, args []string) {
@@ -98,6 +103,8 @@ func cmdNodeMirror(ts *testscript.TestScript, neg bool, args []string) {
 	corrupt := fs.String("corrupt", "", "")
 	hostile := fs.String("hostile", "", "")
 	fail503 := fs.String("503-once", "", "")
+	hold := fs.String("hold", "", "")
+	gzipEncoding := fs.Bool("gzip-encoding", false, "")
 	truncate := fs.String("truncate-once", "", "")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		ts.Fatalf("usage: nodemirror [flags] VERSION")
@@ -171,9 +178,87 @@ func cmdNodeMirror(ts *testscript.TestScript, neg bool, args []string) {
 	if *truncate != "" {
 		faults.TruncateOnce = map[string]bool{*truncate: true}
 	}
+	if *hold != "" {
+		ch := make(chan struct{})
+		faults.Hold = map[string]chan struct{}{*hold: ch}
+		ts.Defer(func() { close(ch) })
+	}
+	faults.GzipEncoding = *gzipEncoding
 	ts.Check(os.WriteFile(ts.MkAbs("keyring.asc"), mirrorKey.PublicArmor, 0o644))
 	srv := nodemirror.Serve(dir, faults)
 	ts.Defer(srv.Close)
 	ts.Setenv("MIRROR", srv.URL)
 	ts.Setenv("MIRROR_HOST", strings.TrimPrefix(srv.URL, "http://"))
+}
+
+// sigexits CODE SIGNAL AFTER PROG ARGS...: starts PROG (found on the script's PATH), sends it
+// SIGNAL (INT or TERM) after AFTER (a duration), and requires it to exit with CODE within a
+// second of the signal. Its stdout and stderr become the script's.
+func cmdSigExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 4 {
+		ts.Fatalf("usage: sigexits CODE SIGNAL AFTER PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	sig := map[string]os.Signal{"INT": os.Interrupt, "TERM": syscall.SIGTERM}[args[1]]
+	if sig == nil {
+		ts.Fatalf("sigexits: signal %q: use INT or TERM", args[1])
+	}
+	after, err := time.ParseDuration(args[2])
+	ts.Check(err)
+	prog := args[3]
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+		if p := filepath.Join(dir, prog); fileExists(p) {
+			prog = p
+			break
+		}
+	}
+	cmd := exec.Command(prog, args[4:]...)
+	cmd.Dir = ts.Getenv("PWD")
+	cmd.Env = scriptEnviron(ts)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	ts.Check(cmd.Start())
+	time.Sleep(after)
+	sent := time.Now()
+	ts.Check(cmd.Process.Signal(sig))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		ts.Fatalf("%s did not exit within 5s of SIG%s", args[3], args[1])
+	}
+	took := time.Since(sent)
+	ts.Logf("exited %v after the signal", took)
+	fmt.Fprint(ts.Stdout(), stdout.String())
+	fmt.Fprint(ts.Stderr(), stderr.String())
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d after SIG%s, want %d\n%s", args[3], got, args[1], want, stderr.String())
+	}
+	if took > time.Second {
+		ts.Fatalf("%s took %v to exit after SIG%s, want under a second", args[3], took, args[1])
+	}
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}
+
+// scriptEnviron is this process's environment with the script's own variables on top (the
+// ones nizepack reads).
+func scriptEnviron(ts *testscript.TestScript) []string {
+	env := os.Environ()
+	for _, k := range []string{"PATH", "HOME", "WORK", "TMPDIR", "NIZEPACK_CACHE_DIR", "NIZEPACK_NODE_MIRROR", "MIRROR", "CI", "GITHUB_ACTIONS"} {
+		env = append(env, k+"="+ts.Getenv(k))
+	}
+	return env
 }

@@ -19,6 +19,7 @@ import (
 // area's script_*_test.go file.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"exits":       cmdExits,       // exits N CMD ARGS...: run and expect exit code N
+	"sigexits":    cmdSigExits,    // signal a running nizepack, expect its exit code within a second
 	"nodemirror":  cmdNodeMirror,  // a signed official-layout Node mirror on loopback
 	"nodemirrors": cmdNodeMirrors, // several releases, with index.json
 	"copytree":    cmdCopytree,
@@ -92,7 +93,10 @@ var scriptSetups = []func(env *testscript.Env) error{setupFetch, setupBundle, se
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"nizepack": func() {
-			os.Exit(cli.Main(context.Background(), cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Args[1:]))
+			ctx, stop := cli.SignalContext(context.Background())
+			code := cli.Main(ctx, cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.Args[1:])
+			stop()
+			os.Exit(code)
 		},
 	})
 }

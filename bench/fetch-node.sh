@@ -63,20 +63,24 @@ shell_pipeline() {
 np() { "$OUT/nizepack" fetch-node linux-x64 --mirror "$URL" --keyring "$OUT/keyring.asc" -q "$@"; }
 cold() { rm -rf "$OUT/cache" "$OUT/bin"; np --cache-dir "$OUT/cache" --out "$OUT/bin" "$@"; }
 
+# The binary pin the warm pinned runs use (fetch-node --pin writes it).
+rm -f "$OUT/pins.env"
+cold --pin --versions "$OUT/pins.env" >/dev/null 2>&1
 for i in $(seq "$RUNS"); do
 	run shell shell_pipeline
-	run cold_gz cold --format gz
 	run cold_xz cold --format xz
+	run cold_gz cold --format gz
 	rm -rf "$OUT/bin"
-	run warm_copy np --cache-dir "$OUT/cache" --out "$OUT/bin" --format xz
-	run warm_uptodate np --cache-dir "$OUT/cache" --out "$OUT/bin" --format xz
+	run warm_nopin_missing np --cache-dir "$OUT/cache" --out "$OUT/bin"
+	run warm_nopin_uptodate np --cache-dir "$OUT/cache" --out "$OUT/bin"
+	run warm_pinned_uptodate np --cache-dir "$OUT/cache" --out "$OUT/bin" --versions "$OUT/pins.env"
 done
 "$OUT/bin/node-x86_64-unknown-linux-gnu" --version >/dev/null
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 S=$(echo "${T[shell]}" | median)
 printf '%-34s %8s %10s\n' "run ($RUNS each, alternating)" "median" "vs shell"
-for k in shell cold_gz cold_xz warm_copy warm_uptodate; do
+for k in shell cold_gz cold_xz warm_nopin_missing warm_nopin_uptodate warm_pinned_uptodate; do
 	m=$(echo "${T[$k]}" | median)
 	printf '%-34s %7.3fs %9.2fx\n' "$k" "$m" "$(echo "$m / $S" | bc -l)"
 done

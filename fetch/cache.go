@@ -9,35 +9,40 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
+	"time"
 
 	"github.com/rogpeppe/go-internal/lockedfile"
 
 	"github.com/nize/nizepack/internal/atomicfile"
-	"github.com/nize/nizepack/internal/filehash"
+	"github.com/nize/nizepack/report"
 )
 
 // cache is content-addressed by the archive's SHA-256, the way cmd/go's module cache is:
 //
-//	<root>/sha256/<archive sum>          the verified archive
-//	<root>/sha256/<archive sum>.lock     cross-process lock for filling both entries
-//	<root>/bin/<archive sum>             the node binary extracted from it, format-checked
-//	<root>/bin/<archive sum>.sha256      the binary's own sum, checked on every use
-type cache struct{ root string }
+//	<root>/sha256/<archive sum>          an archive that matched the signed sums when stored
+//	<root>/sha256/<archive sum>.partial  an interrupted download, resumed by the next run
+//	<root>/sha256/<archive sum>.lock     cross-process lock for filling the entry
+//	<root>/locks/out-<path hash>.lock    cross-process lock for writing one output file
+//	<root>/sums/v<V>/                    the signed sums (re-verified on every use)
+//
+// Nothing in it is trusted on its own: an archive is hashed again while the binary is
+// extracted from it, and the binary is installed only when that hash matches the signed sums
+// (or the binary matches the caller's pin). Extracted binaries are not cached: a binary pin is
+// the fast path, like go.sum.
+type cache struct {
+	root string
+	rep  report.Reporter
+}
 
 // cacheFill says how to fill a missing entry.
 type cacheFill struct {
 	offline  bool
 	label    string // the artifact's file name, for messages
 	download func(ctx context.Context, partial *hashedFile) error
-	extract  func(ctx context.Context, archive string, w io.Writer) error
-	check    func(path string) error
-}
-
-type cachedBinary struct {
-	path, sum string
-	size      int64
-	fromCache bool
+	// stream, when set, gets the bytes of a download that starts from nothing as they arrive,
+	// and the download's verdict (nil: the whole archive matched its sum) once it ends; it
+	// must read r to its end. A download that restarts ends r with errStreamBroken.
+	stream func(r io.Reader, verdict <-chan error) error
 }
 
 // OfflineError names what an offline run (Options.Offline) could not find in the cache.
@@ -54,77 +59,133 @@ func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("%s has sha256 %s but the signed SHASUMS256.txt says %s: the mirror served corrupt or altered bytes; nothing was installed", e.File, e.Got, e.Want)
 }
 
-// binary returns the verified node binary extracted from the archive with archiveSum,
-// downloading and extracting it under a cross-process lock when the cache lacks it.
-func (c *cache) binary(ctx context.Context, archiveSum string, fill cacheFill) (cachedBinary, error) {
-	archDir, binDir := filepath.Join(c.root, "sha256"), filepath.Join(c.root, "bin")
-	for _, d := range []string{archDir, binDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return cachedBinary{}, fmt.Errorf("creating the cache: %w", err)
-		}
+func (c *cache) archive(sum string) string { return filepath.Join(c.root, "sha256", sum) }
+
+// ensureArchive makes sure the cache holds a file for the archive with sum, downloading it
+// under the entry's lock when it is missing. The file is not trusted: the caller hashes it as
+// it reads it. fromCache is false when this call downloaded it.
+func (c *cache) ensureArchive(ctx context.Context, sum string, fill cacheFill) (fromCache bool, err error) {
+	path := c.archive(sum)
+	if isRegular(path) {
+		return true, nil
 	}
-	bin := filepath.Join(binDir, archiveSum)
-	if b, ok := recordedBinary(bin); ok {
-		return b, nil
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return false, fmt.Errorf("creating the cache: %w", err)
 	}
-	unlock, err := lockedfile.MutexAt(filepath.Join(archDir, archiveSum+".lock")).Lock()
+	unlock, err := c.lock(ctx, path+".lock", fill.label)
 	if err != nil {
-		return cachedBinary{}, fmt.Errorf("locking the cache: %w", err)
+		return false, err
 	}
 	defer unlock()
-	if b, ok := recordedBinary(bin); ok { // another process filled it while we waited
-		return b, nil
+	c.cleanEntry(sum)
+	if isRegular(path) { // another process filled it while we waited
+		return true, nil
 	}
+	if fill.offline {
+		return false, &OfflineError{What: fill.label + " (sha256 " + sum + ")", CacheDir: filepath.Dir(c.root)}
+	}
+	return false, fetchArchive(ctx, path, sum, fill)
+}
 
-	archive := filepath.Join(archDir, archiveSum)
-	fromCache := true
-	if got, _, err := filehash.SHA256(archive); err != nil || got != archiveSum {
-		if fill.offline {
-			return cachedBinary{}, &OfflineError{What: fill.label + " (sha256 " + archiveSum + ")", CacheDir: filepath.Dir(c.root)}
-		}
-		fromCache = false
-		if err := fetchArchive(ctx, archive, archiveSum, fill); err != nil {
-			return cachedBinary{}, err
-		}
+// evict drops a cached archive whose bytes no longer match its name.
+func (c *cache) evict(ctx context.Context, sum, label string) error {
+	path := c.archive(sum)
+	unlock, err := c.lock(ctx, path+".lock", label)
+	if err != nil {
+		return err
 	}
+	defer unlock()
+	return os.RemoveAll(path)
+}
 
-	tmp, err := os.CreateTemp(binDir, archiveSum+".*.tmp")
+// cleanEntry removes what killed runs left of one entry; the caller holds its lock, so no live
+// run is using any of it: an empty partial download (a 404 or a kill before the first byte), a
+// directory or other non-file where a cache file should be, and the extracted binaries and temp
+// files of the cache layout before binaries stopped being cached.
+func (c *cache) cleanEntry(sum string) {
+	path := c.archive(sum)
+	for _, p := range []string{path, path + ".partial"} {
+		if fi, err := os.Lstat(p); err == nil && (!fi.Mode().IsRegular() || (p != path && fi.Size() == 0)) {
+			os.RemoveAll(p)
+		}
+	}
+	legacy := filepath.Join(c.root, "bin", sum)
+	old, _ := filepath.Glob(legacy + ".*.tmp")
+	for _, p := range append(old, legacy, legacy+".sha256") {
+		os.RemoveAll(p)
+	}
+}
+
+// lockOutput serializes the runs that write one output file (they may use different archive
+// entries) and removes the temp files that killed runs left beside it.
+func (c *cache) lockOutput(ctx context.Context, out string) (func(), error) {
+	abs, err := filepath.Abs(out)
 	if err != nil {
-		return cachedBinary{}, fmt.Errorf("writing to the cache: %w", err)
+		return nil, err
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	h := sha256.New()
-	// No fsync: this entry is derived from the fsynced archive, and its bytes are checked
-	// against the recorded sum on every use, so a torn write is re-extracted, never used.
-	aw := newAsyncWriter(io.MultiWriter(tmp, h))
-	err = fill.extract(ctx, archive, aw)
-	if werr := aw.Close(); err == nil {
-		err = werr
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		abs = lowerASCII(abs) // case-insensitive file systems
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	h := sha256.Sum256([]byte(abs))
+	dir := filepath.Join(c.root, "locks")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the cache: %w", err)
 	}
+	unlock, err := c.lock(ctx, filepath.Join(dir, "out-"+hex.EncodeToString(h[:12])+".lock"), out)
 	if err != nil {
-		return cachedBinary{}, fmt.Errorf("extracting node from %s: %w", fill.label, err)
+		return nil, err
 	}
-	if err := fill.check(tmp.Name()); err != nil {
-		return cachedBinary{}, err
+	for _, p := range atomicfile.Leftovers(out) {
+		os.Remove(p)
 	}
-	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
-		return cachedBinary{}, err
+	return unlock, nil
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if err := atomicfile.WriteFile(bin+".sha256", []byte(sum+"\n"), 0o644); err != nil {
-		return cachedBinary{}, err
+	return string(b)
+}
+
+// lock takes a cross-process lock, giving up when ctx ends (Ctrl-C while another process
+// downloads). A directory where the lock file should be is replaced.
+func (c *cache) lock(ctx context.Context, path, what string) (func(), error) {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		os.RemoveAll(path)
 	}
-	if err := os.Rename(tmp.Name(), bin); err != nil {
-		return cachedBinary{}, err
+	type result struct {
+		unlock func()
+		err    error
 	}
-	fi, err := os.Stat(bin)
-	if err != nil {
-		return cachedBinary{}, err
+	ch := make(chan result, 1)
+	go func() {
+		u, err := lockedfile.MutexAt(path).Lock()
+		ch <- result{u, err}
+	}()
+	notice := time.NewTimer(time.Second)
+	defer notice.Stop()
+	for {
+		select {
+		case r := <-ch:
+			if r.err != nil {
+				return nil, fmt.Errorf("locking the cache: %w", r.err)
+			}
+			return r.unlock, nil
+		case <-notice.C:
+			report.Or(c.rep).Infof("waiting for another nizepack run using %s", what)
+		case <-ctx.Done():
+			go func() { // release the lock if it is granted after we gave up
+				if r := <-ch; r.err == nil {
+					r.unlock()
+				}
+			}()
+			return nil, ctx.Err()
+		}
 	}
-	return cachedBinary{path: bin, sum: sum, size: fi.Size(), fromCache: fromCache}, nil
 }
 
 // fetchArchive downloads into archive+".partial" (resuming what an interrupted run left),
@@ -134,16 +195,46 @@ func fetchArchive(ctx context.Context, archive, want string, fill cacheFill) err
 	for try := 0; ; try++ {
 		f, err := openHashed(partial)
 		if err != nil {
-			return fmt.Errorf("writing to the cache: %w", err)
+			return fmt.Errorf("writing to the cache: %w", diskErr(err, partial))
+		}
+		var verdict chan error
+		var streamed chan struct{}
+		if fill.stream != nil && try == 0 && f.n == 0 {
+			pr, pw := io.Pipe()
+			f.tee = pw
+			verdict, streamed = make(chan error, 1), make(chan struct{})
+			go func() {
+				defer close(streamed)
+				fill.stream(pr, verdict)
+				io.Copy(io.Discard, pr)
+			}()
 		}
 		err = fill.download(ctx, f)
 		if err == nil {
 			err = f.Sync()
 		}
 		got := f.sum()
+		size, _ := f.Seek(0, 1)
 		f.Close()
+		if f.tee != nil {
+			f.tee.CloseWithError(err) // nil: EOF
+		}
+		if verdict != nil {
+			switch {
+			case err != nil:
+				verdict <- err
+			case got != want:
+				verdict <- &ChecksumError{File: fill.label, Got: got, Want: want}
+			default:
+				verdict <- nil
+			}
+			<-streamed
+		}
 		if err != nil {
-			return err // keep the partial file: the next run resumes it
+			if size == 0 || isPermanentDownload(err) {
+				os.Remove(partial) // nothing worth resuming
+			}
+			return err // else keep the partial file: the next run resumes it
 		}
 		if got == want {
 			return os.Rename(partial, archive)
@@ -155,34 +246,16 @@ func fetchArchive(ctx context.Context, archive, want string, fill cacheFill) err
 	}
 }
 
-// recordedSum is the sum recorded for the binary extracted from an archive, unverified.
-func (c *cache) recordedSum(archiveSum string) (string, bool) {
-	rec, err := os.ReadFile(filepath.Join(c.root, "bin", archiveSum+".sha256"))
-	if err != nil {
-		return "", false
-	}
-	return strings.TrimSpace(string(rec)), true
+func isRegular(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
 
-// recordedBinary returns a cached binary and its recorded sum without reading it: its bytes are
-// verified against the sum while they are copied out (installCopy), in the same pass.
-func recordedBinary(bin string) (cachedBinary, bool) {
-	rec, err := os.ReadFile(bin + ".sha256")
-	if err != nil {
-		return cachedBinary{}, false
-	}
-	fi, err := os.Stat(bin)
+// regularSize is the size of a regular file, without following symlinks.
+func regularSize(path string) (int64, bool) {
+	fi, err := os.Lstat(path)
 	if err != nil || !fi.Mode().IsRegular() {
-		return cachedBinary{}, false
+		return 0, false
 	}
-	return cachedBinary{path: bin, sum: strings.TrimSpace(string(rec)), size: fi.Size(), fromCache: true}, true
+	return fi.Size(), true
 }
-
-// evict drops a cached binary whose bytes no longer match its recorded sum.
-func (c *cache) evict(archiveSum string) {
-	bin := filepath.Join(c.root, "bin", archiveSum)
-	os.Remove(bin + ".sha256")
-	os.Remove(bin)
-}
-
-func isWindowsHost() bool { return runtime.GOOS == "windows" }

@@ -3,9 +3,13 @@
 // the name Tauri expects for a sidecar (node-<rust triple>[.exe]).
 //
 // A Client holds the mirror, its credentials, the trusted keys and the cache; each
-// Client.Install names the version, the output dir and the targets. Failures are typed errors
-// carrying the facts (SignatureError, ChecksumError, PinMismatchError, HostileEntryError,
-// NotFoundError, OfflineError). It never prints; progress goes to a report.Reporter.
+// Client.Install names the version, the output dir and the targets. Nothing in the cache or
+// the output dir is trusted on its own: a binary is installed or kept only when its bytes match
+// a hash derived in this run from an archive that matched the signed sums, or the caller's
+// binary pin (Request.BinaryPin), the fast path. Failures are typed errors carrying the facts
+// (TargetError around SignatureError, ChecksumError, PinMismatchError, BinaryPinMismatchError,
+// HostileEntryError, NotFoundError, NotPublishedError, OfflineError, UnreachableError,
+// DiskFullError, TooLargeError). It never prints; progress goes to a report.Reporter.
 //
 //	client, err := fetch.New(fetch.Options{CacheDir: cacheDir}) // the official mirror and release keys
 //	if err != nil { ... }
@@ -15,12 +19,15 @@ package fetch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -76,7 +83,10 @@ type Options struct {
 	Retries      int           // default 4
 	Backoff      time.Duration // default 500ms
 	StallTimeout time.Duration // default 30s
-	Report       report.Reporter
+	// MaxDownload bounds each download (default 512 MiB; Node archives are under 100 MB). An
+	// endless or oversized body is cut off there, not retried, and not kept.
+	MaxDownload int64
+	Report      report.Reporter
 }
 
 // Request is one release to install: which version, where, and in which archive form.
@@ -88,6 +98,11 @@ type Request struct {
 	TarKind, WinKind Kind
 	// Pin returns an extra SHA-256 pin for an artifact file, e.g. from the app's versions.env.
 	Pin func(file string) (string, bool)
+	// BinaryPin returns the SHA-256 the installed node binary of a target must have, e.g. a
+	// NODE_BIN_SHA256_<TARGET> line of the app's versions.env. An output that already holds
+	// those bytes is kept without reading anything else (the fast path, like go.sum); a binary
+	// extracted from the verified archive must match it.
+	BinaryPin func(t target.Target) (string, bool)
 }
 
 // PinMismatchError is an artifact whose checksum in the signed SHASUMS256.txt differs from the
@@ -108,6 +123,8 @@ type Result struct {
 	Size      int64  `json:"size"`
 	FromCache bool   `json:"from_cache"`
 	UpToDate  bool   `json:"up_to_date"` // the file was already there with these bytes
+	// VerifiedBy says what vouched for the bytes: VerifiedByPin or VerifiedBySignature.
+	VerifiedBy string `json:"verified_by,omitempty"`
 }
 
 // Client installs Node binaries from one mirror with one set of trusted keys and one cache. It
@@ -152,6 +169,9 @@ func New(opts Options) (*Client, error) {
 	if opts.StallTimeout == 0 {
 		opts.StallTimeout = 30 * time.Second
 	}
+	if opts.MaxDownload <= 0 {
+		opts.MaxDownload = maxArchive
+	}
 	hc := opts.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Transport: http.DefaultTransport} // proxies from the environment
@@ -168,7 +188,7 @@ func New(opts Options) (*Client, error) {
 		opts:    opts,
 		rep:     rep,
 		keyring: keyring,
-		client:  &client{http: hc, token: opts.Token, user: user, retries: opts.Retries, backoff: opts.Backoff, stall: opts.StallTimeout, rep: rep},
+		client:  &client{http: hc, token: opts.Token, user: user, retries: opts.Retries, backoff: opts.Backoff, stall: opts.StallTimeout, maxSize: opts.MaxDownload, rep: rep},
 		sums:    map[string]*verifiedSums{},
 	}, nil
 }
@@ -219,6 +239,42 @@ func (c *Client) Install(ctx context.Context, req Request, targets ...target.Tar
 type installer struct {
 	*Client
 	req Request
+	dir outDir
+}
+
+// outDir tracks the output dir across an Install's concurrent targets: one that this Install
+// created and into which nothing was installed is removed when its last writer is done, so a
+// failed run leaves no empty dir behind (and never pulls it from under a running writer).
+type outDir struct {
+	mu             sync.Mutex
+	users          int
+	created, inUse bool
+}
+
+func (f *installer) useOutDir() error {
+	d := &f.dir
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, err := os.Stat(f.req.OutDir); err != nil {
+		if err := os.MkdirAll(f.req.OutDir, 0o755); err != nil {
+			return fmt.Errorf("creating the output directory: %w", err)
+		}
+		d.created = true
+	}
+	d.users++
+	return nil
+}
+
+func (f *installer) doneOutDir(installed bool) {
+	d := &f.dir
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.users--
+	d.inUse = d.inUse || installed
+	if d.users == 0 && d.created && !d.inUse {
+		os.Remove(f.req.OutDir) // only when empty
+		d.created = false
+	}
 }
 
 func (f *installer) all(ctx context.Context, targets []target.Target) ([]Result, error) {
@@ -246,34 +302,58 @@ func (f *installer) one(ctx context.Context, t target.Target) ([]Result, error) 
 	}
 	r, err := f.fetchOne(ctx, t)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", t.Name, err)
+		return nil, &TargetError{Platform: t.Name, Triple: t.Triple, Err: err}
 	}
 	return []Result{r}, nil
 }
 
+// TargetError is the failure of one target of an Install; Install joins one per failed target.
+type TargetError struct {
+	Platform, Triple string
+	Err              error
+}
+
+func (e *TargetError) Error() string { return e.Platform + ": " + e.Err.Error() }
+func (e *TargetError) Unwrap() error { return e.Err }
+
+// NotPublishedError is an artifact the mirror answers 404 for.
+type NotPublishedError struct{ Version, Mirror, Dist, URL string }
+
+func (e *NotPublishedError) Error() string {
+	return fmt.Sprintf("Node v%s is not published on %s for %s (%s answered 404)", e.Version, e.Mirror, e.Dist, e.URL)
+}
+
 func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, error) {
-	sums, err := f.VerifiedSums(ctx, f.req.Version)
-	if err != nil {
-		return Result{}, err
-	}
 	file, entry, kind := Artifact(f.req.Version, t, f.req.TarKind, f.req.WinKind)
-	want, ok := sums[file]
-	if !ok {
-		return Result{}, fmt.Errorf("SHASUMS256.txt of Node v%s on %s does not list %s: the release is not (yet) published there for %s", f.req.Version, Redact(f.opts.Mirror), file, t.NodeDist)
+	out := filepath.Join(f.req.OutDir, BinaryName(t))
+	res := Result{Platform: t.Name, Triple: t.Triple, Path: out, Artifact: file}
+	pin, pinned := "", false
+	if f.req.BinaryPin != nil {
+		pin, pinned = f.req.BinaryPin(t)
+		pin = strings.ToLower(pin)
 	}
-	if f.req.Pin != nil {
-		if pin, ok := f.req.Pin(file); ok && pin != want {
-			return Result{}, &PinMismatchError{File: file, Signed: want, Pinned: pin}
+	// Fast path: the output already holds the pinned bytes. Hash it once, write nothing.
+	if pinned {
+		if size, ok := regularSize(out); ok && atomicfile.Holds(out, 0o755, pin) {
+			res.SHA256, res.Size, res.FromCache, res.UpToDate, res.VerifiedBy = pin, size, true, true, VerifiedByPin
+			return res, nil
 		}
 	}
-	c := &cache{root: filepath.Join(f.opts.CacheDir, "node")}
-	out := filepath.Join(f.req.OutDir, BinaryName(t))
-	// Fast path: the installed file already holds the binary the cache recorded for this
-	// archive, so neither the cache entry nor the archive needs reading.
-	if rec, ok := c.recordedSum(want); ok && isInstalled(out, rec) {
-		fi, _ := os.Stat(out)
-		return Result{Platform: t.Name, Triple: t.Triple, Path: out, Artifact: file, SHA256: rec, Size: fi.Size(), FromCache: true, UpToDate: true}, nil
+
+	sums, err := f.VerifiedSums(ctx, f.req.Version)
+	if err != nil {
+		return res, err
 	}
+	want, ok := sums[file]
+	if !ok {
+		return res, fmt.Errorf("SHASUMS256.txt of Node v%s on %s does not list %s: the release is not (yet) published there for %s", f.req.Version, Redact(f.opts.Mirror), file, t.NodeDist)
+	}
+	if f.req.Pin != nil {
+		if p, ok := f.req.Pin(file); ok && p != want {
+			return res, &PinMismatchError{File: file, Signed: want, Pinned: p}
+		}
+	}
+	c := f.cache()
 	fill := cacheFill{
 		offline: f.opts.Offline,
 		label:   file,
@@ -283,60 +363,239 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 			err := f.client.download(ctx, u, partial, file)
 			var nf *NotFoundError
 			if errors.As(err, &nf) {
-				return fmt.Errorf("Node v%s is not published on %s for %s (%s answered 404)", f.req.Version, Redact(f.opts.Mirror), t.NodeDist, nf.URL)
+				return &NotPublishedError{Version: f.req.Version, Mirror: Redact(f.opts.Mirror), Dist: t.NodeDist, URL: nf.URL}
 			}
 			return err
 		},
-		extract: func(ctx context.Context, archive string, w io.Writer) error {
-			return extractEntry(ctx, archive, kind, entry, w)
-		},
-		check: func(path string) error {
-			info, err := binfmt.IdentifyFile(path)
-			if err != nil {
-				return fmt.Errorf("the node binary in %s: %w", file, err)
-			}
-			if err := binfmt.Check(info, t); err != nil {
-				return fmt.Errorf("the node binary in %s %w", file, err)
-			}
-			return nil
-		},
 	}
-	bin, err := c.binary(ctx, want, fill)
+	unlock, err := c.lockOutput(ctx, out)
 	if err != nil {
-		return Result{}, err
+		return res, err
 	}
-	upToDate, err := installCopy(bin.path, bin.sum, out)
-	if errors.Is(err, errCorruptCache) {
-		// The cached binary changed on disk since it was stored: extract it again.
-		f.rep.Warnf("%s: cached node binary %s is corrupt; extracting it again", t.Name, bin.path)
-		c.evict(want)
-		if bin, err = c.binary(ctx, want, fill); err != nil {
-			return Result{}, err
+	defer unlock()
+	// A cold run extracts while it downloads: the archive's bytes go to the cache and to the
+	// decompressor at once, and the binary is committed only once the whole download matched
+	// the signed sum. A tarball only (a zip is read from its end), and only when the output is
+	// missing (else the run checks it without writing).
+	var streamed *derived
+	if kind != KindZip && !modeOK(out) {
+		fill.stream = func(r io.Reader, verdict <-chan error) error {
+			if err := f.useOutDir(); err != nil {
+				return err
+			}
+			d, err := f.install(ctx, out, t, file, pin, pinned, func(w io.Writer) error {
+				err := extractEntry(ctx, r, kind, entry, w)
+				io.Copy(io.Discard, r) // the rest of the archive, so the download goes on
+				return err
+			}, func() error { return <-verdict })
+			if err == nil {
+				streamed = &d
+			}
+			f.doneOutDir(err == nil)
+			return err
 		}
-		upToDate, err = installCopy(bin.path, bin.sum, out)
 	}
-	if err != nil {
-		return Result{}, err
+	for try := 0; ; try++ {
+		fromCache, err := c.ensureArchive(ctx, want, fill)
+		if err != nil {
+			return res, err
+		}
+		fill.stream = nil
+		if streamed != nil {
+			res.SHA256, res.Size, res.FromCache, res.VerifiedBy = streamed.sum, streamed.size, false, VerifiedBySignature
+			return res, nil
+		}
+		if err := f.useOutDir(); err != nil {
+			return res, err
+		}
+		d, err := f.derive(ctx, c.archive(want), want, kind, entry, t, file, out, pin, pinned)
+		f.doneOutDir(err == nil)
+		if errors.Is(err, errArchiveChanged) && try == 0 && fromCache {
+			// The cached archive no longer matches its sum: drop it and fetch it again.
+			f.rep.Warnf("%s: cached %s does not match the signed sha256 %s; fetching it again", t.Name, file, want)
+			if err := c.evict(ctx, want, file); err != nil {
+				return res, err
+			}
+			continue
+		}
+		if errors.Is(err, errArchiveChanged) {
+			return res, &ChecksumError{File: file, Got: "(changed while it was read)", Want: want}
+		}
+		if err != nil {
+			return res, err
+		}
+		res.SHA256, res.Size, res.FromCache, res.UpToDate, res.VerifiedBy = d.sum, d.size, fromCache, d.upToDate, VerifiedBySignature
+		return res, nil
 	}
-	return Result{Platform: t.Name, Triple: t.Triple, Path: out, Artifact: file, SHA256: bin.sum, Size: bin.size, FromCache: bin.fromCache, UpToDate: upToDate}, nil
 }
 
-var errCorruptCache = errors.New("cached file does not match its recorded sha256")
+// VerifiedBy values: what vouched for an installed binary's bytes.
+const (
+	VerifiedByPin       = "binary pin"     // Request.BinaryPin
+	VerifiedBySignature = "signed archive" // extracted in this run from an archive matching the signed sums
+)
 
-// installCopy writes src to dst atomically with mode 0755 unless dst already has sum. The copy
-// is hashed as it goes; a mismatch with sum aborts it before dst is touched.
-func installCopy(src, sum, dst string) (upToDate bool, err error) {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return false, fmt.Errorf("creating the output directory: %w", err)
+// BinaryPinMismatchError is a node binary, extracted from an archive that matches the signed
+// sums, whose SHA-256 differs from the caller's binary pin (Request.BinaryPin).
+type BinaryPinMismatchError struct{ Platform, Archive, Derived, Pinned string }
+
+func (e *BinaryPinMismatchError) Error() string {
+	return fmt.Sprintf("the node binary in the verified %s has sha256 %s but the binary pin for %s is %s; nothing was installed", e.Archive, e.Derived, e.Platform, e.Pinned)
+}
+
+var (
+	errArchiveChanged = errors.New("the cached archive does not match its signed sha256")
+	errStreamBroken   = errors.New("the download restarted")
+)
+
+type derived struct {
+	sum      string
+	size     int64
+	upToDate bool
+}
+
+// derive extracts the binary from the cached archive, hashing the archive as it is read, and
+// installs it at out only when the archive matched want (the signed sum), the binary has the
+// target's format and CPU, and, when pinned, its hash is the pin. An out that already holds
+// exactly the derived bytes (and mode 0755) is left alone.
+func (f *installer) derive(ctx context.Context, archive, want string, kind Kind, entry string, t target.Target, file, out, pin string, pinned bool) (derived, error) {
+	if modeOK(out) {
+		// Most runs find the output in place: derive the hash without writing anything, while
+		// the output is hashed on the other core, and keep it when the two agree.
+		existing := make(chan string, 1)
+		go func() {
+			s, _, _ := filehash.SHA256(out)
+			existing <- s
+		}()
+		bh, n := sha256.New(), &countingWriter{}
+		aw := newAsyncWriter(io.MultiWriter(bh, n))
+		archSum, err := extractVerified(ctx, archive, kind, entry, aw)
+		if werr := aw.Close(); err == nil {
+			err = werr
+		}
+		have := <-existing
+		switch {
+		case err != nil:
+			return derived{}, f.deriveErr(ctx, err, file)
+		case archSum != want:
+			return derived{}, errArchiveChanged
+		}
+		d := derived{sum: hex.EncodeToString(bh.Sum(nil)), size: n.n}
+		if pinned && d.sum != pin {
+			return d, &BinaryPinMismatchError{Platform: t.Name, Archive: file, Derived: d.sum, Pinned: pin}
+		}
+		if have == d.sum {
+			if err := checkFormat(out, t, file); err != nil {
+				return d, err
+			}
+			d.upToDate = true
+			return d, nil
+		}
+		// The output differs (tampered, or another release): extract again, into place.
 	}
-	wrote, _, err := atomicfile.Copy(src, dst, 0o755, sum)
+	var archSum string
+	return f.install(ctx, out, t, file, pin, pinned, func(w io.Writer) (err error) {
+		archSum, err = extractVerified(ctx, archive, kind, entry, w)
+		return err
+	}, func() error {
+		if archSum != want {
+			return errArchiveChanged
+		}
+		return nil
+	})
+}
+
+// install writes what extract writes to out, atomically, and commits it only when verify (the
+// archive the bytes came from matched its signed sum) passes, the binary has t's format and
+// CPU, and, when pinned, its hash is the pin.
+func (f *installer) install(ctx context.Context, out string, t target.Target, file, pin string, pinned bool, extract func(w io.Writer) error, verify func() error) (derived, error) {
+	var d derived
+	err := atomicfile.Write(out, 0o755, func(w io.Writer) error {
+		bh := sha256.New()
+		n := &countingWriter{}
+		aw := newAsyncWriter(diskWriter{io.MultiWriter(atomicfile.EarlyWriteback(w), bh, n), out})
+		err := extract(aw)
+		if werr := aw.Close(); err == nil {
+			err = werr
+		}
+		if err != nil {
+			return &deriveError{err}
+		}
+		if err := verify(); err != nil {
+			return &deriveError{err}
+		}
+		if ra, ok := w.(io.ReaderAt); ok {
+			info, err := binfmt.Identify(ra)
+			if err != nil {
+				return &deriveError{fmt.Errorf("the node binary in %s: %w", file, err)}
+			}
+			if err := binfmt.Check(info, t); err != nil {
+				return &deriveError{fmt.Errorf("the node binary in %s %w", file, err)}
+			}
+		}
+		d.sum, d.size = hex.EncodeToString(bh.Sum(nil)), n.n
+		if pinned && d.sum != pin {
+			return &deriveError{&BinaryPinMismatchError{Platform: t.Name, Archive: file, Derived: d.sum, Pinned: pin}}
+		}
+		return nil
+	})
+	var de *deriveError
 	switch {
-	case errors.Is(err, atomicfile.ErrMismatch):
-		return false, errCorruptCache
-	case err != nil:
-		return false, fmt.Errorf("writing %s: %w", dst, err)
+	case err == nil:
+		return d, nil
+	case errors.As(err, &de):
+		var pinErr *BinaryPinMismatchError
+		var ce *ChecksumError
+		if errors.As(de.err, &pinErr) || errors.As(de.err, &ce) || errors.Is(de.err, errArchiveChanged) || errors.Is(de.err, errStreamBroken) || strings.HasPrefix(de.err.Error(), "the node binary in ") {
+			return d, de.err
+		}
+		return d, f.deriveErr(ctx, de.err, file)
 	}
-	return !wrote, nil
+	return d, fmt.Errorf("writing %s: %w", out, diskErr(err, out))
+}
+
+// deriveErr words an error of extracting the binary.
+func (f *installer) deriveErr(ctx context.Context, err error, file string) error {
+	var disk *DiskFullError
+	var hostile *HostileEntryError
+	if errors.As(err, &disk) || errors.As(err, &hostile) || ctx.Err() != nil {
+		return err
+	}
+	return fmt.Errorf("extracting node from %s: %w", file, err)
+}
+
+// checkFormat checks that the binary at path has t's format and CPU.
+func checkFormat(path string, t target.Target, file string) error {
+	info, err := binfmt.IdentifyFile(path)
+	if err != nil {
+		return fmt.Errorf("the node binary in %s: %w", file, err)
+	}
+	if err := binfmt.Check(info, t); err != nil {
+		return fmt.Errorf("the node binary in %s %w", file, err)
+	}
+	return nil
+}
+
+// deriveError marks an error of derive's own checks, apart from errors writing the output.
+type deriveError struct{ err error }
+
+func (e *deriveError) Error() string { return e.err.Error() }
+func (e *deriveError) Unwrap() error { return e.err }
+
+// modeOK reports whether path is a regular file with the installed mode (any on Windows).
+func modeOK(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode().IsRegular() && (isWindowsHost() || fi.Mode().Perm() == 0o755)
+}
+
+func isWindowsHost() bool { return runtime.GOOS == "windows" }
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+func (c *Client) cache() *cache {
+	return &cache{root: filepath.Join(c.opts.CacheDir, "node"), rep: c.rep}
 }
 
 func (f *installer) fetchUniversal(ctx context.Context, t target.Target) ([]Result, error) {
@@ -345,13 +604,18 @@ func (f *installer) fetchUniversal(ctx context.Context, t target.Target) ([]Resu
 		return slices, err
 	}
 	out := filepath.Join(f.req.OutDir, BinaryName(t))
+	unlock, err := f.cache().lockOutput(ctx, out)
+	if err != nil {
+		return slices, &TargetError{Platform: t.Name, Triple: t.Triple, Err: err}
+	}
+	defer unlock()
 	var paths []string
 	for _, s := range slices {
 		paths = append(paths, s.Path)
 	}
 	wrote, err := binfmt.WriteFatFile(out, paths...)
 	if err != nil {
-		return slices, fmt.Errorf("%s: writing %s: %w", t.Name, out, err)
+		return slices, &TargetError{Platform: t.Name, Triple: t.Triple, Err: fmt.Errorf("writing %s: %w", out, diskErr(err, out))}
 	}
 	sum, _, err := filehash.SHA256(out)
 	if err != nil {
@@ -404,6 +668,3 @@ func (c *Client) Mirror() string { return c.opts.Mirror }
 func (c *Client) Get(ctx context.Context, rel string) ([]byte, error) {
 	return c.client.getSmall(ctx, c.opts.Mirror+"/"+strings.TrimLeft(rel, "/"))
 }
-
-// isInstalled reports whether dst is the installed binary with the given sum.
-func isInstalled(dst, sum string) bool { return atomicfile.Holds(dst, 0o755, sum) }

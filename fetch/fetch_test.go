@@ -454,33 +454,132 @@ func assertEmpty(t *testing.T, dir string) {
 	}
 }
 
-func TestCorruptCacheEntryIsReextracted(t *testing.T) {
+// The cache is shared (actions/cache restores it), so nothing in it is trusted: a cached
+// archive replaced by another one (with the old layout's records poisoned too) never installs.
+func TestPoisonedCacheIsNotTrusted(t *testing.T) {
 	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
 	tg := mustTarget(t, "linux-x64")
 	first, err := e.fetcher(t, nil).Fetch(context.Background(), tg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var bins []string
-	all, _ := filepath.Glob(filepath.Join(e.cache, "node", "bin", "*"))
-	for _, b := range all {
-		if !strings.HasSuffix(b, ".sha256") {
-			bins = append(bins, b)
+	// An attacker's archive: same layout, a shell script as node.
+	evilDir := t.TempDir()
+	evil := []byte("#!/bin/sh\necho pwned\n")
+	elf := mustFake(t, "linux", "amd64")
+	evilBin := append(append([]byte{}, elf...), evil...) // a valid ELF header, other bytes
+	if err := nodemirror.Build(evilDir, version, nil, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}, Binaries: map[string][]byte{"linux-x64": evilBin}}); err != nil {
+		t.Fatal(err)
+	}
+	evilArchive, _ := os.ReadFile(filepath.Join(evilDir, "v"+version, "node-v"+version+"-linux-x64.tar.gz"))
+	archives, _ := filepath.Glob(filepath.Join(e.cache, "node", "sha256", "*"))
+	var poisoned int
+	for _, a := range archives {
+		if len(filepath.Base(a)) == 64 {
+			os.WriteFile(a, evilArchive, 0o644)
+			// The layout before this fix trusted an extracted binary and its recorded sum.
+			sum := sha256.Sum256(evilBin)
+			os.MkdirAll(filepath.Join(e.cache, "node", "bin"), 0o755)
+			os.WriteFile(filepath.Join(e.cache, "node", "bin", filepath.Base(a)), evilBin, 0o755)
+			os.WriteFile(filepath.Join(e.cache, "node", "bin", filepath.Base(a)+".sha256"), []byte(hex.EncodeToString(sum[:])+"\n"), 0o644)
+			poisoned++
 		}
 	}
-	if len(bins) != 1 {
-		t.Fatalf("cache bin entries: %v", bins)
+	if poisoned != 1 {
+		t.Fatalf("poisoned %d cache entries in %v", poisoned, archives)
 	}
-	os.WriteFile(bins[0], []byte("tampered"), 0o755)
 	os.Remove(first[0].Path)
+	_, err = e.fetcher(t, func(o *fetch.Options, r *fetch.Request) { o.Offline = true }).Fetch(context.Background(), tg)
+	if err == nil {
+		t.Fatal("--offline installed from a poisoned cache")
+	}
+	if _, serr := os.Stat(first[0].Path); serr == nil {
+		t.Fatalf("a poisoned cache installed %s (err %v)", first[0].Path, err)
+	}
+	// Online, the poisoned entry is dropped and the release fetched again.
 	res, err := e.fetcher(t, nil).Fetch(context.Background(), tg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkSum(t, res[0].Path, first[0].SHA256)
-	if res[0].SHA256 != first[0].SHA256 {
-		t.Errorf("sum changed: %s vs %s", res[0].SHA256, first[0].SHA256)
+	if res[0].SHA256 != first[0].SHA256 || res[0].VerifiedBy != fetch.VerifiedBySignature {
+		t.Errorf("result = %+v", res[0])
 	}
+	if n := e.faults.Count("v" + version + "/node-v" + version + "-linux-x64.tar.gz"); n != 2 {
+		t.Errorf("archive requests = %d, want 2 (the poisoned entry fetched again)", n)
+	}
+}
+
+// A tampered output is never reported up to date, whatever the cache records.
+func TestTamperedOutputIsReplaced(t *testing.T) {
+	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
+	tg := mustTarget(t, "linux-x64")
+	first, err := e.fetcher(t, nil).Fetch(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := append(mustFake(t, "linux", "amd64"), "tampered"...)
+	os.WriteFile(first[0].Path, tampered, 0o755)
+	os.Chmod(first[0].Path, 0o755)
+	sum := sha256.Sum256(tampered)
+	entries, _ := filepath.Glob(filepath.Join(e.cache, "node", "sha256", "*"))
+	for _, a := range entries {
+		if len(filepath.Base(a)) == 64 { // a record in the old layout claims the tampered bytes
+			os.MkdirAll(filepath.Join(e.cache, "node", "bin"), 0o755)
+			os.WriteFile(filepath.Join(e.cache, "node", "bin", filepath.Base(a)+".sha256"), []byte(hex.EncodeToString(sum[:])), 0o644)
+		}
+	}
+	res, err := e.fetcher(t, nil).Fetch(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].UpToDate {
+		t.Error("a tampered output was reported up to date")
+	}
+	checkSum(t, first[0].Path, first[0].SHA256)
+}
+
+func TestBinaryPin(t *testing.T) {
+	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
+	tg := mustTarget(t, "linux-x64")
+	want, _ := fakebin.Executable("linux", "amd64", "v"+version+"\n")
+	sum := sha256.Sum256(want)
+	pin := hex.EncodeToString(sum[:])
+	pinned := func(p string) func(*fetch.Options, *fetch.Request) {
+		return func(o *fetch.Options, r *fetch.Request) {
+			r.BinaryPin = func(tt target.Target) (string, bool) { return p, tt.Name == "linux-x86_64" }
+		}
+	}
+	// A wrong pin refuses the verified binary and installs nothing.
+	_, err := e.fetcher(t, pinned(strings.Repeat("a", 64))).Fetch(context.Background(), tg)
+	var bp *fetch.BinaryPinMismatchError
+	if !errors.As(err, &bp) || bp.Derived != pin || bp.Pinned != strings.Repeat("a", 64) {
+		t.Fatalf("err = %v, want a BinaryPinMismatchError", err)
+	}
+	assertEmpty(t, e.out)
+	// The right pin: installed from the verified archive, then kept with no request at all.
+	res, err := e.fetcher(t, pinned(pin)).Fetch(context.Background(), tg)
+	if err != nil || res[0].SHA256 != pin {
+		t.Fatalf("res %+v, err %v", res, err)
+	}
+	before := e.faults.Count("v" + version + "/SHASUMS256.txt.asc")
+	res, err = e.fetcher(t, func(o *fetch.Options, r *fetch.Request) {
+		pinned(pin)(o, r)
+		o.Mirror, o.CacheDir = "http://127.0.0.1:1", t.TempDir()
+	}).Fetch(context.Background(), tg)
+	if err != nil || !res[0].UpToDate || res[0].VerifiedBy != fetch.VerifiedByPin {
+		t.Fatalf("pinned fast path: res %+v, err %v", res, err)
+	}
+	if n := e.faults.Count("v" + version + "/SHASUMS256.txt.asc"); n != before {
+		t.Errorf("the pinned fast path fetched the sums")
+	}
+	// A tampered output does not match the pin: re-derived from the verified archive.
+	os.WriteFile(res[0].Path, []byte("tampered"), 0o755)
+	res, err = e.fetcher(t, pinned(pin)).Fetch(context.Background(), tg)
+	if err != nil || res[0].UpToDate || res[0].VerifiedBy != fetch.VerifiedBySignature {
+		t.Fatalf("tampered pinned output: res %+v, err %v", res, err)
+	}
+	checkSum(t, res[0].Path, pin)
 }
 
 func TestStalledDownloadIsRetriedAndResumed(t *testing.T) {

@@ -8,13 +8,17 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/nize/nizepack/internal/atomicfile"
 	"github.com/nize/nizepack/report"
 )
 
@@ -43,7 +47,17 @@ type client struct {
 	retries int           // attempts after the first
 	backoff time.Duration // first retry delay, doubled each time
 	stall   time.Duration
+	maxSize int64 // bound of one download
 	rep     report.Reporter
+}
+
+// mirrorOf is the scheme and host of a URL, for messages.
+func mirrorOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the mirror"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // Redact drops any user:password from a URL so it can be shown. A URL that does not parse is
@@ -66,6 +80,10 @@ func (e *MirrorError) Error() string { return "the mirror URL " + e.Reason }
 // SplitMirror validates a mirror URL and separates its user:password (sent as basic auth) from
 // the base URL used in requests and messages, so credentials never reach a log line.
 func SplitMirror(raw string) (base string, user *url.Userinfo, err error) {
+	if !strings.Contains(raw, "://") {
+		// "127.0.0.1:8080" or "mirror.example/dist": not shown, as it may hold user:password@.
+		return "", nil, &MirrorError{Reason: "has no scheme: add http:// or https:// in front of it"}
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", nil, &MirrorError{Reason: "does not parse (it is not shown, as it may hold credentials): percent-encode special characters in user:password"}
@@ -84,6 +102,9 @@ func (c *client) newRequest(ctx context.Context, rawURL string) (*http.Request, 
 		return nil, permanent{fmt.Errorf("bad URL %s: %w", Redact(rawURL), err)}
 	}
 	req.Header.Set("User-Agent", "nizepack")
+	// The bytes exactly as published: a mirror that labels a .tar.gz "Content-Encoding: gzip"
+	// (Apache's AddEncoding) must not have it transparently decompressed before it is hashed.
+	req.Header.Set("Accept-Encoding", "identity")
 	switch {
 	case c.token != "":
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -115,11 +136,99 @@ func (c *client) getSmall(ctx context.Context, rawURL string) ([]byte, error) {
 		if err := checkStatus(rawURL, resp, http.StatusOK); err != nil {
 			return err
 		}
-		data, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		data, err = io.ReadAll(io.LimitReader(resp.Body, maxSmall+1))
+		if err == nil && len(data) > maxSmall {
+			return permanent{&TooLargeError{URL: Redact(rawURL), Limit: maxSmall}}
+		}
 		return err
 	})
 	return data, err
 }
+
+// maxSmall bounds sums, signatures and index.json.
+const maxSmall = 8 << 20
+
+// TooLargeError is a download that would exceed its bound: the announced Content-Length, or
+// Options.MaxDownload (512 MiB by default; Node archives are under 100 MB).
+type TooLargeError struct {
+	URL   string
+	Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is larger than %d MiB, far more than a Node.js release file: refusing it", e.URL, e.Limit>>20)
+}
+
+// DiskFullError is a write that failed because the disk holding Path is full. It is not a
+// network error and is never retried.
+type DiskFullError struct {
+	Path string
+	Err  error
+}
+
+func (e *DiskFullError) Error() string {
+	return fmt.Sprintf("no space left on the device holding %s", e.Path)
+}
+
+func (e *DiskFullError) Unwrap() error { return e.Err }
+
+// diskErr turns a disk-full error while writing path into a *DiskFullError.
+func diskErr(err error, path string) error {
+	var de *DiskFullError
+	if err == nil || errors.As(err, &de) || !isDiskFull(err) {
+		return err
+	}
+	return &DiskFullError{Path: path, Err: err}
+}
+
+func isDiskFull(err error) bool {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return false
+	}
+	if runtime.GOOS == "windows" {
+		return errno == 112 || errno == 39 // ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL
+	}
+	return errno == syscall.ENOSPC
+}
+
+// diskWriter marks write errors as local, permanent ones: a full disk is not a network error.
+type diskWriter struct {
+	w    io.Writer
+	path string
+}
+
+func (d diskWriter) Write(p []byte) (int, error) {
+	n, err := d.w.Write(p)
+	if err != nil {
+		err = permanent{&writeError{diskErr(err, d.path)}}
+	}
+	return n, err
+}
+
+// writeError is a failed local write, as opposed to a failed read from the network.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// isPermanentDownload reports errors after which a partial download is not worth keeping.
+func isPermanentDownload(err error) bool {
+	var tl *TooLargeError
+	return errors.As(err, &tl)
+}
+
+// UnreachableError is a mirror whose host name does not resolve: retrying cannot help.
+type UnreachableError struct {
+	Mirror, Host string
+	Err          error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach %s: the host %s does not resolve (no such host)", e.Mirror, e.Host)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // download writes rawURL's body to f, resuming with a Range request when an attempt is cut
 // off and the server supports ranges. f may already hold a prefix from an earlier attempt.
@@ -158,6 +267,13 @@ func (c *client) download(ctx context.Context, rawURL string, f *hashedFile, lab
 				c.rep.Infof("resuming %s at byte %d", Redact(rawURL), have)
 			}
 		case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0:
+			// "bytes */N": the partial may already be whole (a run killed after the last byte);
+			// the caller's checksum decides.
+			var size int64 = -1
+			fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes */%d", &size)
+			if size == have {
+				return nil
+			}
 			return c.restart(f, &have, fmt.Errorf("%s refused to resume", Redact(rawURL)))
 		case resp.StatusCode == http.StatusOK:
 			if have > 0 { // the server ignored the Range header: start over
@@ -172,17 +288,34 @@ func (c *client) download(ctx context.Context, rawURL string, f *hashedFile, lab
 			}
 		}
 		total := int64(-1)
+		limit := c.maxSize - have // never past the cap
 		if resp.ContentLength >= 0 {
 			total = have + resp.ContentLength
+			if total > c.maxSize {
+				f.truncate()
+				return permanent{&TooLargeError{URL: Redact(rawURL), Limit: c.maxSize}}
+			}
+			limit = resp.ContentLength // never past what was announced
 		}
 		if bar == nil {
 			bar = c.rep.Progress(label, total)
 		}
 		bar.Set(have)
-		n, err := io.Copy(io.MultiWriter(f, bar), resp.Body)
+		n, err := io.Copy(diskWriter{io.MultiWriter(f.writeback(), bar), f.Name()}, io.LimitReader(resp.Body, limit+1))
 		have += n
+		var we *writeError
+		if errors.As(err, &we) {
+			return err
+		}
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", Redact(rawURL), err)
+		}
+		if n > limit {
+			f.truncate()
+			if total >= 0 {
+				return fmt.Errorf("reading %s: the body is longer than its Content-Length %d", Redact(rawURL), resp.ContentLength)
+			}
+			return permanent{&TooLargeError{URL: Redact(rawURL), Limit: c.maxSize}}
 		}
 		if total >= 0 && have != total {
 			return fmt.Errorf("reading %s: got %d of %d bytes: %w", Redact(rawURL), have, total, io.ErrUnexpectedEOF)
@@ -204,7 +337,9 @@ func (c *client) restart(f *hashedFile, have *int64, cause error) error {
 // when the last byte lands, without reading the file again.
 type hashedFile struct {
 	*os.File
-	h hash.Hash
+	h   hash.Hash
+	n   int64          // bytes in the file
+	tee *io.PipeWriter // when set, gets every byte appended, in order
 }
 
 // openHashed opens path for appending and hashes the prefix an earlier attempt left.
@@ -214,26 +349,60 @@ func openHashed(path string) (*hashedFile, error) {
 		return nil, err
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	n, err := io.Copy(h, f)
+	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	return &hashedFile{File: f, h: h}, nil
+	return &hashedFile{File: f, h: h, n: n}, nil
 }
 
 func (f *hashedFile) Write(p []byte) (int, error) {
 	n, err := f.File.Write(p)
 	f.h.Write(p[:n])
+	f.n += int64(n)
+	if f.tee != nil && n > 0 {
+		f.tee.Write(p[:n]) // the reader drains it to the end whatever happens
+	}
+	return n, err
+}
+
+// writeback is f, asking the kernel to start writing each few MiB to disk as it goes.
+func (f *hashedFile) writeback() io.Writer {
+	wb := atomicfile.EarlyWriteback(f.File)
+	if wb == io.Writer(f.File) {
+		return f
+	}
+	return hashedWriteback{f, wb}
+}
+
+type hashedWriteback struct {
+	f  *hashedFile
+	wb io.Writer
+}
+
+func (h hashedWriteback) Write(p []byte) (int, error) {
+	n, err := h.wb.Write(p)
+	h.f.h.Write(p[:n])
+	h.f.n += int64(n)
+	if h.f.tee != nil && n > 0 {
+		h.f.tee.Write(p[:n])
+	}
 	return n, err
 }
 
 func (f *hashedFile) sum() string { return hex.EncodeToString(f.h.Sum(nil)) }
 
 func (f *hashedFile) truncate() error {
+	if f.tee != nil { // what was streamed no longer leads to the archive
+		f.tee.CloseWithError(errStreamBroken)
+		f.tee = nil
+	}
 	if err := f.Truncate(0); err != nil {
 		return err
 	}
 	f.h.Reset()
+	f.n = 0
 	_, err := f.Seek(0, io.SeekStart)
 	return err
 }
@@ -276,6 +445,10 @@ func retryable(err error) bool {
 	if errors.As(err, &ue) && ue.Err != nil && errors.Is(ue.Err, context.Canceled) {
 		return false
 	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return false
+	}
 	// Connection errors, resets, truncated bodies and stalls.
 	return true
 }
@@ -293,6 +466,10 @@ func (c *client) withRetries(ctx context.Context, rawURL string, attempt func(ct
 			return ctx.Err()
 		}
 		if !retryable(err) || n >= c.retries {
+			var dns *net.DNSError
+			if errors.As(err, &dns) && dns.IsNotFound {
+				return &UnreachableError{Mirror: mirrorOf(rawURL), Host: dns.Name, Err: err}
+			}
 			return err
 		}
 		wait := delay

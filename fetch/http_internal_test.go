@@ -1,9 +1,18 @@
 package fetch
 
 import (
+	"context"
+	"crypto/sha256"
+	"errors"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/nize/nizepack/report"
 )
 
 func TestRetryAfter(t *testing.T) {
@@ -37,5 +46,31 @@ func TestRetryable(t *testing.T) {
 func TestRedact(t *testing.T) {
 	if got := Redact("https://user:s3cret@mirror.example/dist"); got != "https://mirror.example/dist" {
 		t.Errorf("redact = %q", got)
+	}
+}
+
+func TestDiskFullIsNotRetried(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs /dev/full")
+	}
+	f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		w.Write(make([]byte, 1<<20))
+	}))
+	defer srv.Close()
+	c := &client{http: srv.Client(), retries: 4, backoff: time.Millisecond, stall: time.Minute, maxSize: 1 << 30, rep: report.Or(nil)}
+	err = c.download(context.Background(), srv.URL+"/node.tar.gz", &hashedFile{File: f, h: sha256.New()}, "node.tar.gz")
+	var df *DiskFullError
+	if !errors.As(err, &df) || !strings.Contains(err.Error(), "no space left on the device holding /dev/full") {
+		t.Fatalf("err = %v, want a DiskFullError", err)
+	}
+	if requests != 1 {
+		t.Errorf("a full disk was retried: %d requests", requests)
 	}
 }

@@ -85,52 +85,91 @@ func (e *SignatureError) Error() string {
 
 func (e *SignatureError) Unwrap() error { return e.Err }
 
-// verifyClearsigned checks a clearsigned SHASUMS256.txt.asc and returns the signed text.
-func verifyClearsigned(asc []byte, keyring openpgp.KeyRing) ([]byte, error) {
+// verifyClearsigned checks a clearsigned SHASUMS256.txt.asc and returns the signed text, and
+// a note when the signing key has expired since (the signature is still accepted).
+func verifyClearsigned(asc []byte, keyring openpgp.KeyRing) (text []byte, note string, err error) {
 	block, _ := clearsign.Decode(asc)
 	if block == nil {
-		return nil, errors.New("it is not a clearsigned OpenPGP message")
+		return nil, "", errors.New("it is not a clearsigned OpenPGP message")
 	}
-	if err := checkSignature(keyring, block.Bytes, block.ArmoredSignature.Body); err != nil {
-		return nil, err
+	note, err = checkSignature(keyring, block.Bytes, block.ArmoredSignature.Body)
+	if err != nil {
+		return nil, "", err
 	}
-	return block.Plaintext, nil
+	return block.Plaintext, note, nil
 }
 
 // verifyDetached checks SHASUMS256.txt against a detached binary or armored signature (.sig).
-func verifyDetached(text, sig []byte, keyring openpgp.KeyRing) error {
+func verifyDetached(text, sig []byte, keyring openpgp.KeyRing) (string, error) {
 	body := bytes.NewReader(sig)
 	if bytes.HasPrefix(bytes.TrimSpace(sig), []byte("-----BEGIN PGP SIGNATURE-----")) {
 		block, err := armor.Decode(bytes.NewReader(sig))
 		if err != nil {
-			return fmt.Errorf("reading the armored signature: %w", err)
+			return "", fmt.Errorf("reading the armored signature: %w", err)
 		}
 		return checkSignature(keyring, text, block.Body)
 	}
 	return checkSignature(keyring, text, body)
 }
 
-func checkSignature(keyring openpgp.KeyRing, signed []byte, sig interface{ Read([]byte) (int, error) }) error {
+// checkSignature verifies a detached signature. Node has published releases signed by keys
+// that had expired since: a valid signature made while its key was valid is accepted, with a
+// note saying so. A revoked key is refused, whenever it signed.
+func checkSignature(keyring openpgp.KeyRing, signed []byte, sig interface{ Read([]byte) (int, error) }) (note string, err error) {
 	sigBytes := new(bytes.Buffer)
 	if _, err := sigBytes.ReadFrom(sig); err != nil {
-		return fmt.Errorf("reading the signature: %w", err)
+		return "", fmt.Errorf("reading the signature: %w", err)
 	}
 	s, signer, err := openpgp.VerifyDetachedSignature(keyring, bytes.NewReader(signed), bytes.NewReader(sigBytes.Bytes()), nil)
-	// A release signed while its key was valid stays valid after the key expires: judge expiry
-	// at the signature's creation time (the cryptographic check has already passed here).
+	// The cryptographic check has passed when only expiry is wrong: judge expiry at the
+	// signature's creation time.
 	if s != nil && (errors.Is(err, pgperrors.ErrKeyExpired) || errors.Is(err, pgperrors.ErrSignatureExpired)) {
 		created := s.CreationTime
 		_, signer, err = openpgp.VerifyDetachedSignature(keyring, bytes.NewReader(signed), bytes.NewReader(sigBytes.Bytes()), &packet.Config{Time: func() time.Time { return created }})
+		if err == nil && signer != nil {
+			if revoked(signer, s, time.Now()) {
+				return "", fmt.Errorf("it is signed by key %s, which has been revoked", keyID(signer, s))
+			}
+			note = fmt.Sprintf("signed on %s by key %s, which has expired since; accepted, as the signature was made while the key was valid", created.UTC().Format("2006-01-02"), keyID(signer, s))
+		}
 	}
 	switch {
+	case errors.Is(err, pgperrors.ErrKeyRevoked):
+		return "", fmt.Errorf("it is signed by key %s, which has been revoked", keyID(signer, s))
 	case errors.Is(err, pgperrors.ErrUnknownIssuer):
-		return errors.New("it is signed by a key that is not a trusted Node.js release key")
+		return "", errors.New("it is signed by a key that is not a trusted Node.js release key")
 	case err != nil:
-		return fmt.Errorf("its signature does not verify: %w", err)
+		return "", fmt.Errorf("its signature does not verify: %w", err)
 	case signer == nil:
-		return errors.New("it carries no usable signature")
+		return "", errors.New("it carries no usable signature")
 	}
-	return nil
+	return note, nil
+}
+
+// revoked reports whether the key that made s is revoked at now (the primary key or the
+// signing subkey).
+func revoked(e *openpgp.Entity, s *packet.Signature, now time.Time) bool {
+	if e.Revoked(now) {
+		return true
+	}
+	for _, sk := range e.Subkeys {
+		if s.IssuerKeyId != nil && sk.PublicKey.KeyId == *s.IssuerKeyId && sk.Revoked(now) {
+			return true
+		}
+	}
+	return false
+}
+
+func keyID(e *openpgp.Entity, s *packet.Signature) string {
+	switch {
+	case s != nil && len(s.IssuerFingerprint) > 0:
+		return strings.ToUpper(fmt.Sprintf("%x", s.IssuerFingerprint))
+	case e != nil && e.PrimaryKey != nil:
+		return strings.ToUpper(fmt.Sprintf("%x", e.PrimaryKey.Fingerprint))
+	case s != nil && s.IssuerKeyId != nil:
+		return fmt.Sprintf("%016X", *s.IssuerKeyId)
+	}
+	return "(unknown)"
 }
 
 // Sums maps a path relative to the version directory to its SHA-256 (lowercase hex).

@@ -44,17 +44,30 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 	}
 
 	// A cached signature is re-verified on every use, with the keys trusted now.
-	if asc, err := os.ReadFile(filepath.Join(dir, "SHASUMS256.txt.asc")); err == nil {
-		if text, err := verifyClearsigned(asc, f.keyring); err == nil {
+	var cachedErr error
+	if asc, err := readRegular(filepath.Join(dir, "SHASUMS256.txt.asc")); err == nil {
+		text, note, err := verifyClearsigned(asc, f.keyring)
+		if err == nil {
+			f.noteSignature(v, note)
 			return text, nil
 		}
+		cachedErr = err
 	}
-	if text, err := os.ReadFile(filepath.Join(dir, "SHASUMS256.txt")); err == nil {
-		if sig, err := os.ReadFile(filepath.Join(dir, "SHASUMS256.txt.sig")); err == nil && verifyDetached(text, sig, f.keyring) == nil {
-			return text, nil
+	if text, err := readRegular(filepath.Join(dir, "SHASUMS256.txt")); err == nil {
+		if sig, err := readRegular(filepath.Join(dir, "SHASUMS256.txt.sig")); err == nil {
+			note, err := verifyDetached(text, sig, f.keyring)
+			if err == nil {
+				f.noteSignature(v, note)
+				return text, nil
+			}
+			cachedErr = err
 		}
 	}
 	if f.opts.Offline {
+		if cachedErr != nil {
+			// The cache has the sums, but the keys trusted now do not vouch for them.
+			return nil, &SignatureError{What: "the cached SHASUMS256.txt of Node v" + v + " in " + f.opts.CacheDir + " (offline)", Err: cachedErr}
+		}
 		return nil, &OfflineError{What: "the signed SHASUMS256.txt of Node v" + v, CacheDir: f.opts.CacheDir}
 	}
 
@@ -63,10 +76,11 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 	var nf *NotFoundError
 	switch {
 	case err == nil:
-		text, err := verifyClearsigned(asc, f.keyring)
+		text, note, err := verifyClearsigned(asc, f.keyring)
 		if err != nil {
 			return nil, &SignatureError{What: "SHASUMS256.txt.asc of Node v" + v + " from " + Redact(f.opts.Mirror), Err: err}
 		}
+		f.noteSignature(v, note)
 		if err := storeSigned(dir, map[string][]byte{"SHASUMS256.txt.asc": asc}); err != nil {
 			return nil, err
 		}
@@ -87,9 +101,11 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyDetached(text, sig, f.keyring); err != nil {
+	note, err := verifyDetached(text, sig, f.keyring)
+	if err != nil {
 		return nil, &SignatureError{What: where + " (with SHASUMS256.txt.sig)", Err: err}
 	}
+	f.noteSignature(v, note)
 	if err := storeSigned(dir, map[string][]byte{"SHASUMS256.txt": text, "SHASUMS256.txt.sig": sig}); err != nil {
 		return nil, err
 	}
@@ -104,13 +120,33 @@ func (f *Client) notPublished(err error, version string) error {
 	return err
 }
 
+func (f *Client) noteSignature(v, note string) {
+	if note != "" {
+		f.rep.Warnf("SHASUMS256.txt of Node v%s: %s", v, note)
+	}
+}
+
+// readRegular reads a cache file, refusing anything but a regular file (a FIFO would block).
+func readRegular(path string) ([]byte, error) {
+	if !isRegular(path) {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return os.ReadFile(path)
+}
+
 func storeSigned(dir string, files map[string][]byte) error {
+	if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
+		os.Remove(dir)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the cache: %w", err)
+		return fmt.Errorf("creating the cache: %w", diskErr(err, dir))
 	}
 	for name, data := range files {
+		if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil && !fi.Mode().IsRegular() {
+			os.RemoveAll(filepath.Join(dir, name)) // a directory where the file should be
+		}
 		if err := atomicfile.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			return fmt.Errorf("writing to the cache: %w", err)
+			return fmt.Errorf("writing to the cache: %w", diskErr(err, dir))
 		}
 	}
 	return nil

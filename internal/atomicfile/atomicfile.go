@@ -10,7 +10,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/nize/nizepack/internal/filehash"
 )
@@ -109,4 +111,31 @@ func Holds(path string, mode fs.FileMode, sum string) bool {
 	}
 	got, _, err := filehash.SHA256(path)
 	return err == nil && got == sum
+}
+
+// Leftovers lists the temp files that writes of path by killed processes left in its
+// directory (".<name><digits>", or ".<name>.tmp<digits>" on Windows). Remove them only while
+// holding a lock that keeps every live writer of path away.
+func Leftovers(path string) []string {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	prefix := "." + base
+	var out []string
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || e.IsDir() {
+			continue
+		}
+		rest = strings.TrimPrefix(rest, ".tmp")
+		if rest != "" && strings.Trim(rest, "0123456789") == "" {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out
 }

@@ -41,7 +41,7 @@ start with that --database instead of running initdb. An unchanged bundle keeps 
 running Node; without any Node the bundle has no seed (warned).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBundlePglite(cmd, s, g, o)
+			return jsonOnFailure(s, o.json, runBundlePglite(cmd, s, g, o))
 		},
 	}
 	f := cmd.Flags()

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/nize"
+	"github.com/nize/nizepack/internal/pins"
+	"github.com/nize/nizepack/internal/versions"
 	"github.com/nize/nizepack/target"
 )
 
@@ -54,8 +57,9 @@ func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetc
 		rep.Warnf("--insecure-skip-signature: trusting SHASUMS256.txt of Node v%s from %s without checking its signature", version, fetch.Redact(src.mirror))
 	}
 	req := fetch.Request{
-		Version: version,
-		Pin:     func(file string) (string, bool) { return p.NodeChecksum(version, file) },
+		Version:   version,
+		Pin:       func(file string) (string, bool) { return p.NodeChecksum(version, file) },
+		BinaryPin: func(t target.Target) (string, bool) { return p.NodeBinary(version, t.Name) },
 	}
 	switch ff.format {
 	case "auto":
@@ -71,10 +75,12 @@ func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetc
 
 type fetchNodeOptions struct {
 	fetchFlags
-	all    bool
-	out    string
-	config string
-	json   bool
+	all     bool
+	out     string
+	config  string
+	json    bool
+	pin     bool
+	printed bool // the run printed its JSON document
 }
 
 func newFetchNodeCmd(s *Streams, g *globalOptions) *cobra.Command {
@@ -90,7 +96,11 @@ extracts only the node binary, checks its format and CPU, and installs it atomic
   nizepack fetch-node --all --out dist/binaries
   nizepack fetch-node host --mirror https://mirror.example/node --keyring mirror-keys.asc`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runFetchNode(cmd, s, g, o, args)
+			err := runFetchNode(cmd, s, g, o, args)
+			if o.printed {
+				return err
+			}
+			return jsonOnFailure(s, o.json, err)
 		},
 	}
 	f := cmd.Flags()
@@ -98,7 +108,8 @@ extracts only the node binary, checks its format and CPU, and installs it atomic
 	o.fetchFlags.register(f, "")
 	f.StringVar(&o.out, "out", "", "output directory (default: the Tauri dir's binaries/, else ./binaries)")
 	f.StringVar(&o.config, "config", "", "Tauri config file whose dir gets binaries/ (default: the Tauri dir found from the working directory)")
-	f.BoolVar(&o.json, "json", false, "print one JSON document instead of paths")
+	f.BoolVar(&o.json, "json", false, "print one JSON document instead of paths (also on failure: every target with ok, error and kind)")
+	f.BoolVar(&o.pin, "pin", false, "write a NODE_BIN_SHA256_<PLATFORM> pin of each verified binary to versions.env (--versions FILE, else ./versions.env, created when missing)")
 	return cmd
 }
 
@@ -107,6 +118,7 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 	if err != nil {
 		return err
 	}
+	g.versionsCreated = o.pin
 	opts, req, err := o.fetchFlags.options(s, g)
 	if err != nil {
 		return err
@@ -134,11 +146,29 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 		case r.FromCache:
 			state = "written from cache"
 		}
-		rep.Infof("%s: %s (%s, %.1f MB)", r.Platform, r.Path, state, float64(r.Size)/1e6)
+		rep.Infof("%s: %s (%s, %.1f MB, verified by %s)", r.Platform, r.Path, state, float64(r.Size)/1e6, r.VerifiedBy)
+	}
+	var pinned *versions.FileChange
+	if o.pin && len(results) > 0 {
+		ch, perr := pinBinaries(g, version, results)
+		if perr != nil {
+			err = errors.Join(err, perr)
+		} else {
+			pinned = &ch
+			rep.Infof("%s: pinned the node binaries of %s", ch.Path, targetNames(targets))
+		}
 	}
 	if o.json {
-		if jerr := writeJSON(s.Out, map[string]any{"node_version": version, "mirror": fetch.Redact(opts.Mirror), "files": nonNil(results)}); jerr != nil {
-			return jerr
+		o.printed = true
+		doc := map[string]any{"ok": err == nil, "node_version": version, "mirror": fetch.Redact(opts.Mirror), "files": nonNil(results), "targets": fetchTargetStatus(targets, results, err)}
+		if pinned != nil {
+			doc["pinned"] = pinned
+		}
+		if err != nil {
+			doc["error"], doc["kind"] = describe(err), errorKind(err)
+		}
+		if jerr := writeJSON(s.Out, doc); jerr != nil {
+			return errors.Join(err, jerr)
 		}
 	} else {
 		for _, r := range results {
@@ -146,6 +176,82 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 		}
 	}
 	return err
+}
+
+// pinBinaries writes the binary pins of the verified results into the versions.env nizepack
+// reads (--versions FILE, else ./versions.env).
+func pinBinaries(g *globalOptions, version string, results []fetch.Result) (versions.FileChange, error) {
+	path := g.versionsFile
+	if path == "" {
+		path = "versions.env"
+	}
+	sums := map[string]string{}
+	for _, r := range results {
+		if r.Artifact != "" { // a fat file is made from its pinned slices
+			sums[pins.BinaryKey(r.Platform)] = r.SHA256
+		}
+	}
+	ch, err := versions.PinBinaries(path, version, sums)
+	var vm *versions.VersionMismatchError
+	if errors.As(err, &vm) {
+		return ch, fmt.Errorf("--pin: %w; fetch that version (drop --node-version) or run `nizepack versions update` first", err)
+	}
+	return ch, err
+}
+
+type targetStatus struct {
+	Platform string `json:"platform"`
+	Triple   string `json:"triple"`
+	OK       bool   `json:"ok"`
+	Error    string `json:"error,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+}
+
+// fetchTargetStatus is one entry per asked target (a universal one's slices included): ok, or
+// the error and its kind.
+func fetchTargetStatus(targets []target.Target, results []fetch.Result, err error) []targetStatus {
+	failed := map[string]error{}
+	var all []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		all = j.Unwrap()
+	} else if err != nil {
+		all = []error{err}
+	}
+	var other []error
+	for _, e := range all {
+		var te *fetch.TargetError
+		if errors.As(e, &te) {
+			failed[te.Platform] = te.Err
+		} else {
+			other = append(other, e)
+		}
+	}
+	done := map[string]bool{}
+	for _, r := range results {
+		done[r.Platform] = true
+	}
+	var out []targetStatus
+	add := func(t target.Target) {
+		st := targetStatus{Platform: t.Name, Triple: t.Triple, OK: done[t.Name]}
+		if e, ok := failed[t.Name]; ok {
+			st.OK, st.Error, st.Kind = false, describe(e), errorKind(e)
+		} else if !st.OK && len(other) > 0 {
+			e := errors.Join(other...)
+			st.Error, st.Kind = describe(e), errorKind(e)
+		} else if !st.OK {
+			st.Error, st.Kind = "not installed", "error"
+		}
+		out = append(out, st)
+	}
+	for _, t := range targets {
+		if t.Universal() {
+			for _, sl := range t.SliceTargets() {
+				add(sl)
+			}
+		}
+		add(t)
+	}
+	return out
 }
 
 func fetchTargets(all bool, args []string) ([]target.Target, error) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/fetch"
+	"github.com/nize/nizepack/internal/pins"
 	"github.com/nize/nizepack/sidecars"
 	"github.com/nize/nizepack/tauri"
 )
@@ -81,6 +82,12 @@ func withHint(err error) (string, bool) {
 		return fmt.Sprintf("--offline: %s is not in the cache %s; run once without --offline to fill it", e.What, e.CacheDir), true
 	case *fetch.SignatureError:
 		return fmt.Sprintf("%s (use --keyring FILE for a mirror that re-signs, or --insecure-skip-signature to skip this check)", e), true
+	case *fetch.UnreachableError:
+		return fmt.Sprintf("%s: check the mirror URL (--mirror or NIZEPACK_NODE_MIRROR), set HTTPS_PROXY if this network reaches the internet through a proxy, or pass --offline to use a warm cache", e), true
+	case *fetch.DiskFullError:
+		return fmt.Sprintf("%s: free some space there, or point --cache-dir (NIZEPACK_CACHE_DIR) or --out at a disk with room", e), true
+	case *fetch.BinaryPinMismatchError:
+		return fmt.Sprintf("%s: versions.env pins NODE_BIN_SHA256_%s; if the release really changed, run `nizepack fetch-node --pin` to pin the verified binary", e, pins.BinaryKeySuffix(e.Platform)), true
 	case *fetch.PinMismatchError:
 		return fmt.Sprintf("%s: the signed SHASUMS256.txt says sha256 %s but versions.env pins %s; update the pin only if the release really changed", e.File, e.Signed, e.Pinned), true
 	case *sidecars.NotBuiltError:

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -28,6 +29,27 @@ func TestDescribe(t *testing.T) {
 	} {
 		if got := describe(c.err); got != c.want {
 			t.Errorf("describe(%q)\n got %q\nwant %q", c.err, got, c.want)
+		}
+	}
+}
+
+// The fetch errors that are no network error get what to do, and a kind for --json.
+func TestFetchHintsAndKinds(t *testing.T) {
+	for _, c := range []struct {
+		err        error
+		want, kind string
+	}{
+		{&fetch.TargetError{Platform: "linux-x86_64", Err: &fetch.UnreachableError{Mirror: "https://m.invalid", Host: "m.invalid"}},
+			"linux-x86_64: cannot reach https://m.invalid: the host m.invalid does not resolve (no such host): check the mirror URL (--mirror or NIZEPACK_NODE_MIRROR), set HTTPS_PROXY if this network reaches the internet through a proxy, or pass --offline to use a warm cache", "unreachable"},
+		{&fetch.DiskFullError{Path: "/c/node/sha256"}, "no space left on the device holding /c/node/sha256: free some space there, or point --cache-dir (NIZEPACK_CACHE_DIR) or --out at a disk with room", "disk_full"},
+		{&fetch.TooLargeError{URL: "http://m/x.tar.gz", Limit: 512 << 20}, "http://m/x.tar.gz is larger than 512 MiB, far more than a Node.js release file: refusing it", "too_large"},
+		{fmt.Errorf("x: %w", context.Canceled), "x: context canceled", "interrupted"},
+	} {
+		if got := describe(c.err); got != c.want {
+			t.Errorf("describe(%q)\n got %q\nwant %q", c.err, got, c.want)
+		}
+		if got := errorKind(c.err); got != c.kind {
+			t.Errorf("errorKind(%q) = %q, want %q", c.err, got, c.kind)
 		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 // loadPins merges the embedded versions.env, the app's (--versions FILE, else ./versions.env
 // when present) and NIZEPACK_* environment variables. Flags are applied by each command.
 func loadPins(s *Streams, g *globalOptions) (*pins.Pins, error) {
-	path, optional := g.versionsFile, false
+	path, optional := g.versionsFile, g.versionsCreated
 	if path == "" {
 		path, optional = versionsPath(g), true
 	}

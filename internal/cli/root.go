@@ -75,6 +75,11 @@ func Main(ctx context.Context, s Streams, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
+	var in Interrupted
+	if ctx.Err() != nil && errors.As(context.Cause(ctx), &in) {
+		fmt.Fprintf(s.Err, "nizepack: %s\n", in.Error())
+		return in.ExitCode()
+	}
 	var exit *ExitError
 	if errors.As(err, &exit) {
 		return exit.Code
@@ -124,8 +129,10 @@ func escapeProperty(s string) string {
 // globalOptions are the flags every command has.
 type globalOptions struct {
 	versionsFile string
-	quiet        bool
-	reporter     *terminalReporter // made on first use, after flags are parsed
+	// versionsCreated: the command creates a missing --versions FILE (fetch-node --pin).
+	versionsCreated bool
+	quiet           bool
+	reporter        *terminalReporter // made on first use, after flags are parsed
 }
 
 // NewRoot builds the command tree.

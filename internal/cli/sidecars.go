@@ -27,7 +27,7 @@ Tauri dir, atomically with mode 0755, after checking its format and CPU against 
 macos-universal installs both macOS slices and a fat Mach-O of the two. No PLATFORM means host.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSidecars(cmd, s, g, o, args)
+			return jsonOnFailure(s, o.json, runSidecars(cmd, s, g, o, args))
 		},
 	}
 	f := cmd.Flags()

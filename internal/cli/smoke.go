@@ -47,7 +47,7 @@ A failure names the step and shows the server's stderr, and exits 1.`,
   nizepack smoke --node /usr/local/bin/node --bundle dist/pglite`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSmoke(cmd, s, g, o, args)
+			return jsonOnFailure(s, o.json, runSmoke(cmd, s, g, o, args))
 		},
 	}
 	f := cmd.Flags()

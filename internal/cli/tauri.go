@@ -63,7 +63,7 @@ config is current, 3 when a rewrite would change it, 1 when it could not tell (a
 invalid config), 2 for a usage error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runTauri(cmd, s, g, o)
+			return jsonOnFailure(s, o.json, runTauri(cmd, s, g, o))
 		},
 	}
 	f := cmd.Flags()

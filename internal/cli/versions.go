@@ -105,8 +105,9 @@ index lists before their files are published, or whose checksums nothing trusted
 skipped with a warning. It then rewrites NODE_VERSION in versions.env (--versions FILE, else
 ./versions.env, created when missing) in place and atomically, keeping comments and order.
 
-Checksum pins (NODE_SHA256_*) already in the file are refreshed for the new version, since the
-old ones would refuse it; --pin-checksums writes one for every artifact of the six platforms.
+Checksum pins (NODE_SHA256_*, NODE_BIN_SHA256_*) already in the file are refreshed for the new
+version, since the old ones would refuse it; --pin-checksums writes one for every artifact of the
+six platforms and one for the node binary of each (downloaded and verified like fetch-node).
 --check changes nothing, for a scheduled workflow. Exit codes: 0 when versions.env is current,
 3 when a newer release (or, with --pin-checksums, missing or different checksum pins) would be
 written, 1 when it could not tell (a malformed versions.env, the mirror down, no signed release),
@@ -122,7 +123,7 @@ written, 1 when it could not tell (a malformed versions.env, the mirror down, no
 	f := cmd.Flags()
 	o.src.register(f)
 	f.IntVar(&o.major, "major", 0, "Node.js major line to follow (default: the pinned NODE_VERSION's)")
-	f.BoolVar(&o.pinChecksums, "pin-checksums", false, "also pin the SHA-256 of every artifact of the six platforms")
+	f.BoolVar(&o.pinChecksums, "pin-checksums", false, "also pin the SHA-256 of every artifact of the six platforms and of the node binary in each")
 	f.BoolVar(&o.check, "check", false, "change nothing; exit 0 when versions.env is current, 3 when an update would change it, 1 when it could not tell")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd
@@ -168,6 +169,15 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 	// Never move a pin backwards within its major (the pin may be ahead of the mirror).
 	move := semver.Compare("v"+rel.Version, "v"+current) > 0 || semver.Major("v"+rel.Version) != semver.Major("v"+current)
 	change := versions.FileChange{Path: path}
+	if (move || (rel.Version == current && o.pinChecksums)) && (o.pinChecksums || versions.HasBinaryPins(path)) {
+		// Binary pins come from the archives themselves: fetched and verified like fetch-node.
+		end := rep.Group(fmt.Sprintf("versions update: node binary pins of Node v%s", rel.Version))
+		err := versions.DeriveBinaries(cmd.Context(), client, rel)
+		end()
+		if err != nil {
+			return err
+		}
+	}
 	if move || (rel.Version == current && o.pinChecksums) {
 		if change, err = versions.UpdateFile(path, rel, o.pinChecksums, o.check); err != nil {
 			return err

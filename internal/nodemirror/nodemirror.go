@@ -35,28 +35,67 @@ type Key struct {
 	Entity       *openpgp.Entity
 	PublicArmor  []byte
 	PrivateArmor []byte
+	// SignTime, when set, is the creation time of the signatures the key makes.
+	SignTime time.Time
 }
 
 // NewKey generates an Ed25519 signing key, or RSA when rsaBits > 0.
 func NewKey(name string, rsaBits int) (*Key, error) {
+	return NewKeyAt(name, rsaBits, time.Time{}, 0)
+}
+
+// NewKeyAt generates a key created at created (zero: now) that expires after lifetime (0:
+// never). Its signatures are made at created plus a minute, inside its lifetime, so a key
+// created far enough in the past is an expired key whose old signatures were valid.
+func NewKeyAt(name string, rsaBits int, created time.Time, lifetime time.Duration) (*Key, error) {
 	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA}
 	if rsaBits > 0 {
 		cfg = &packet.Config{Algorithm: packet.PubKeyAlgoRSA, RSABits: rsaBits}
 	}
+	k := &Key{}
+	if !created.IsZero() {
+		cfg.Time = func() time.Time { return created }
+		k.SignTime = created.Add(time.Minute)
+	}
+	cfg.KeyLifetimeSecs = uint32(lifetime / time.Second)
 	e, err := openpgp.NewEntity(name, "test release key", strings.ToLower(strings.ReplaceAll(name, " ", "."))+"@example.invalid", cfg)
 	if err != nil {
 		return nil, err
 	}
+	k.Entity = e
+	return k, k.armor()
+}
+
+// Revoke revokes the key (reason: compromised) and updates PublicArmor, as a keyring that
+// learned of the revocation holds it.
+func (k *Key) Revoke() error {
+	if err := k.Entity.RevokeKey(packet.KeyCompromised, "test revocation", nil); err != nil {
+		return err
+	}
+	return k.armor()
+}
+
+func (k *Key) signConfig() *packet.Config {
+	if k.SignTime.IsZero() {
+		return nil
+	}
+	t := k.SignTime
+	return &packet.Config{Time: func() time.Time { return t }}
+}
+
+func (k *Key) armor() error {
+	e := k.Entity
 	var pub bytes.Buffer
 	w, err := armor.Encode(&pub, openpgp.PublicKeyType, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := e.Serialize(w); err != nil {
-		return nil, err
+		return err
 	}
 	w.Close()
-	return &Key{Entity: e, PublicArmor: pub.Bytes()}, nil
+	k.PublicArmor = pub.Bytes()
+	return nil
 }
 
 // Options shape a built version directory.
@@ -164,7 +203,7 @@ func WriteSums(vdir string, text []byte, key *Key) error {
 		return nil
 	}
 	var asc bytes.Buffer
-	w, err := clearsign.Encode(&asc, key.Entity.PrivateKey, nil)
+	w, err := clearsign.Encode(&asc, key.Entity.PrivateKey, key.signConfig())
 	if err != nil {
 		return err
 	}
@@ -176,7 +215,7 @@ func WriteSums(vdir string, text []byte, key *Key) error {
 		return err
 	}
 	var sig bytes.Buffer
-	if err := openpgp.DetachSign(&sig, key.Entity, bytes.NewReader(text), nil); err != nil {
+	if err := openpgp.DetachSign(&sig, key.Entity, bytes.NewReader(text), key.signConfig()); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(vdir, "SHASUMS256.txt.sig"), sig.Bytes(), 0o644)
@@ -337,6 +376,16 @@ type Faults struct {
 	NoRange bool
 	// Auth, when set, is the Authorization header every request must carry (else 401).
 	Auth string
+	// GzipEncoding labels every .tar.gz "Content-Encoding: gzip", as Apache's default
+	// AddEncoding does (the body stays the .tar.gz bytes).
+	GzipEncoding bool
+	// Endless answers a path with a chunked body (no Content-Length) that never ends.
+	Endless map[string]bool
+	// Range416 answers every ranged request 416 with "Content-Range: bytes */<size>".
+	Range416 bool
+	// Hold, when non-nil, delays every response for a path until the channel is closed or the
+	// client goes away.
+	Hold map[string]chan struct{}
 	// Requests counts requests per path, ranged ones included; Ranged counts those with a Range.
 	Requests, Ranged map[string]int
 }
@@ -380,7 +429,16 @@ func Handler(dir string, faults *Faults) http.Handler {
 		delete(faults.TruncateOnce, p)
 		stall := faults.StallOnce[p]
 		delete(faults.StallOnce, p)
+		endless := faults.Endless[p]
+		hold := faults.Hold[p]
 		faults.mu.Unlock()
+		if hold != nil {
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+				return
+			}
+		}
 
 		if faults.Auth != "" && r.Header.Get("Authorization") != faults.Auth {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
@@ -394,6 +452,26 @@ func Handler(dir string, faults *Faults) http.Handler {
 		}
 		if faults.NoRange {
 			r.Header.Del("Range")
+		}
+		if endless {
+			w.WriteHeader(http.StatusOK)
+			chunk := bytes.Repeat([]byte{0x1f}, 64<<10)
+			for r.Context().Err() == nil {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+			return
+		}
+		if faults.Range416 && r.Header.Get("Range") != "" {
+			if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p))); err == nil {
+				w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", fi.Size()))
+			}
+			http.Error(w, "range not satisfiable", http.StatusRequestedRangeNotSatisfiable)
+			return
+		}
+		if faults.GzipEncoding && strings.HasSuffix(p, ".tar.gz") {
+			w.Header().Set("Content-Encoding", "gzip")
 		}
 		if truncate || stall {
 			data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))

@@ -46,6 +46,9 @@ const (
 	NodeMirror  = "NODE_MIRROR"
 	// NodeSHA256Prefix starts per-artifact checksum pins, e.g. NODE_SHA256_LINUX_X64_TAR_XZ.
 	NodeSHA256Prefix = "NODE_SHA256_"
+	// NodeBinSHA256Prefix starts per-target pins of the installed node binary itself, e.g.
+	// NODE_BIN_SHA256_LINUX_X86_64 (fetch-node --pin writes them).
+	NodeBinSHA256Prefix = "NODE_BIN_SHA256_"
 	// EnvPrefix is prepended to a key to override it from the environment.
 	EnvPrefix = "NIZEPACK_"
 )
@@ -117,7 +120,7 @@ func Load(embedded []byte, path string, optional bool, environ []string) (*Pins,
 			continue
 		}
 		key := strings.TrimPrefix(k, EnvPrefix)
-		if _, known := p.values[key]; known || strings.HasPrefix(key, NodeSHA256Prefix) {
+		if _, known := p.values[key]; known || strings.HasPrefix(key, NodeSHA256Prefix) || strings.HasPrefix(key, NodeBinSHA256Prefix) {
 			p.values[key] = Value{Value: v, Source: Source("environment ($" + k + ")")}
 		}
 	}
@@ -189,7 +192,11 @@ func ChecksumKey(version, file string) string {
 // same NODE_VERSION, so a pin for another version is never applied, whichever layer chose the
 // version.
 func (p *Pins) NodeChecksum(version, file string) (string, bool) {
-	sum, ok := p.values[ChecksumKey(version, file)]
+	return p.pinFor(version, ChecksumKey(version, file))
+}
+
+func (p *Pins) pinFor(version, key string) (string, bool) {
+	sum, ok := p.values[key]
 	if !ok || sum.Value == "" {
 		return "", false
 	}
@@ -203,4 +210,20 @@ func (p *Pins) NodeChecksum(version, file string) (string, bool) {
 		}
 	}
 	return strings.ToLower(sum.Value), true
+}
+
+// BinaryKeySuffix is the part of a binary pin's key after NODE_BIN_SHA256_ for a platform name:
+// "linux-x86_64" → "LINUX_X86_64".
+func BinaryKeySuffix(platform string) string {
+	return strings.ToUpper(nonAlnum.ReplaceAllString(platform, "_"))
+}
+
+// BinaryKey is the pin name of the node binary installed for a platform, e.g.
+// "NODE_BIN_SHA256_LINUX_X86_64" (version-free, like ChecksumKey).
+func BinaryKey(platform string) string { return NodeBinSHA256Prefix + BinaryKeySuffix(platform) }
+
+// NodeBinary returns the binary pin of a platform for Node version, under NodeChecksum's rule:
+// a pin from a versions.env applies only when that file pins the same NODE_VERSION.
+func (p *Pins) NodeBinary(version, platform string) (string, bool) {
+	return p.pinFor(version, BinaryKey(platform))
 }

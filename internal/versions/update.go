@@ -18,7 +18,7 @@ const newFileHeader = `# Pins for nizepack (https://github.com/nize/nizepack). S
 
 `
 
-const checksumComment = "SHA-256 of each Node.js artifact of NODE_VERSION, from its signed SHASUMS256.txt (nizepack versions update --pin-checksums)."
+const checksumComment = "SHA-256 of each Node.js artifact of NODE_VERSION, from its signed SHASUMS256.txt, and of the node binary in it (nizepack versions update --pin-checksums)."
 
 // FileChange is what UpdateFile did (or, with dryRun, would do) to a versions.env.
 type FileChange struct {
@@ -54,11 +54,18 @@ func UpdateFile(path string, r *Release, pinChecksums, dryRun bool) (FileChange,
 	values := map[string]string{pins.NodeVersion: r.Version}
 	add := []string{pins.NodeVersion}
 	for k := range existing {
-		if strings.HasPrefix(k, pins.NodeSHA256Prefix) {
+		switch {
+		case strings.HasPrefix(k, pins.NodeSHA256Prefix):
 			if sum, ok := r.Checksums[k]; ok {
 				values[k] = sum
 			} else {
 				return ch, fmt.Errorf("%s pins %s, but the signed SHASUMS256.txt of Node v%s has no such artifact: remove that line", path, k, r.Version)
+			}
+		case strings.HasPrefix(k, pins.NodeBinSHA256Prefix):
+			if sum, ok := r.Binaries[k]; ok {
+				values[k] = sum
+			} else {
+				return ch, fmt.Errorf("%s pins %s, which is no platform nizepack derives a binary pin for: remove that line", path, k)
 			}
 		}
 	}
@@ -67,9 +74,13 @@ func UpdateFile(path string, r *Release, pinChecksums, dryRun bool) (FileChange,
 			values[k] = r.Checksums[k]
 		}
 		add = append(add, r.checksumKeys...)
+		for _, k := range sortedKeys(r.Binaries) {
+			values[k] = r.Binaries[k]
+			add = append(add, k)
+		}
 	}
 	comment := ""
-	if pinChecksums && !hasPrefixKey(existing, pins.NodeSHA256Prefix) {
+	if pinChecksums && !hasPrefixKey(existing, pins.NodeSHA256Prefix) && !hasPrefixKey(existing, pins.NodeBinSHA256Prefix) {
 		comment = checksumComment
 	}
 	out, changed := rewriteVersion(data, values, add, comment)
@@ -98,6 +109,26 @@ func rewriteVersion(data []byte, values map[string]string, add []string, comment
 	return out, string(out) != string(data)
 }
 
+// HasBinaryPins reports whether the versions.env at path has NODE_BIN_SHA256_* pins (which
+// UpdateFile refreshes, so the caller must derive Release.Binaries).
+func HasBinaryPins(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	m, err := pins.Parse(data, pins.Source(path))
+	return err == nil && hasPrefixKey(m, pins.NodeBinSHA256Prefix)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 func hasPrefixKey(m map[string]pins.Value, prefix string) bool {
 	for k := range m {
 		if strings.HasPrefix(k, prefix) {
@@ -105,4 +136,75 @@ func hasPrefixKey(m map[string]pins.Value, prefix string) bool {
 		}
 	}
 	return false
+}
+
+const binaryComment = "SHA-256 of the node binary fetch-node installs for each platform, derived from its signature-verified archive (nizepack fetch-node --pin). A binary that matches its pin is trusted without the network."
+
+// PinBinaries writes NODE_BIN_SHA256_<PLATFORM> pins (key → sum, see pins.BinaryKey) for Node
+// version into the versions.env at path, in place and atomically, creating it (with
+// NODE_VERSION) when missing. A file that pins another NODE_VERSION is refused: its pins would
+// not apply to this version.
+func PinBinaries(path, version string, sums map[string]string) (FileChange, error) {
+	ch := FileChange{Path: path}
+	data, err := os.ReadFile(path)
+	mode := fs.FileMode(0o644)
+	switch {
+	case err == nil:
+		if fi, err := os.Stat(path); err == nil {
+			mode = fi.Mode().Perm()
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		ch.Created = true
+		data = []byte(newFileHeader)
+	default:
+		return ch, fmt.Errorf("reading %s: %w", path, err)
+	}
+	existing, err := pins.Parse(data, pins.Source(path))
+	if err != nil {
+		return ch, fmt.Errorf("reading %s: %w", path, err)
+	}
+	values := map[string]string{}
+	var add []string
+	if v, ok := existing[pins.NodeVersion]; ok {
+		if exact, err := pins.ExactVersion(v.Value, path); err != nil || exact != version {
+			return ch, &VersionMismatchError{Path: path, Pinned: v.Value, Fetched: version}
+		}
+	} else {
+		values[pins.NodeVersion] = version
+		add = append(add, pins.NodeVersion)
+	}
+	keys := make([]string, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		values[k] = sums[k]
+	}
+	comment := ""
+	if !hasPrefixKey(existing, pins.NodeBinSHA256Prefix) {
+		comment = binaryComment
+	}
+	out, _ := Rewrite(data, map[string]string{pins.NodeVersion: values[pins.NodeVersion]}, add, "")
+	if len(add) == 0 {
+		out = data
+	}
+	out, _ = Rewrite(out, values, keys, comment)
+	ch.Changed = string(out) != string(data) || ch.Created
+	ch.Keys = append(add, keys...)
+	if !ch.Changed {
+		return ch, nil
+	}
+	if err := atomicfile.WriteFile(path, out, mode); err != nil {
+		return ch, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return ch, nil
+}
+
+// VersionMismatchError is a versions.env that pins another Node version than the one whose
+// binaries were to be pinned in it.
+type VersionMismatchError struct{ Path, Pinned, Fetched string }
+
+func (e *VersionMismatchError) Error() string {
+	return fmt.Sprintf("%s pins NODE_VERSION %s, not %s, so binary pins of %s would not apply there", e.Path, e.Pinned, e.Fetched, e.Fetched)
 }

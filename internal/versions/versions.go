@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,7 +55,10 @@ type Release struct {
 	// win-*/node.exe) to its signature-verified SHA-256, keyed by the pin name
 	// (pins.ChecksumKey).
 	Checksums map[string]string `json:"checksums"`
-	Skipped   []Skipped         `json:"skipped,omitempty"`
+	// Binaries maps NODE_BIN_SHA256_<PLATFORM> pin names to the SHA-256 of the node binary
+	// in that platform's verified default archive, when the caller derived them (DeriveBinaries).
+	Binaries map[string]string `json:"binaries,omitempty"`
+	Skipped  []Skipped         `json:"skipped,omitempty"`
 	// checksumKeys lists Checksums' keys in the targets table's order.
 	checksumKeys []string
 }
@@ -169,4 +173,24 @@ func checksums(version string, sums fetch.Sums) (map[string]string, []string) {
 		}
 	}
 	return out, keys
+}
+
+// DeriveBinaries installs the node binary of every platform of the release into a temp dir
+// (downloading into the client's cache, verified like fetch-node) and records each one's
+// SHA-256 in r.Binaries, keyed by pin name.
+func DeriveBinaries(ctx context.Context, c *fetch.Client, r *Release) error {
+	dir, err := os.MkdirTemp("", "nizepack-pins-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	res, err := c.Install(ctx, fetch.Request{Version: r.Version, OutDir: dir}, target.Single()...)
+	if err != nil {
+		return fmt.Errorf("deriving the node binary pins of Node v%s: %w", r.Version, err)
+	}
+	r.Binaries = map[string]string{}
+	for _, x := range res {
+		r.Binaries[pins.BinaryKey(x.Platform)] = x.SHA256
+	}
+	return nil
 }

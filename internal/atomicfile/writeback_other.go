@@ -1,0 +1,7 @@
+//go:build !linux
+
+package atomicfile
+
+const writebackSupported = false
+
+func startWriteback(fd uintptr, off, n int64) {}
