@@ -7,6 +7,8 @@ import (
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/pins"
+	"github.com/nize/nizepack/internal/smoke"
+	"github.com/nize/nizepack/internal/versions"
 	"github.com/nize/nizepack/sidecars"
 	"github.com/nize/nizepack/tauri"
 )
@@ -56,7 +58,12 @@ func rawMessages(errs []error) []string {
 
 // withHint renders the library errors whose fix lies in how nizepack is called.
 func withHint(err error) (string, bool) {
+	if err == pins.ErrNoNodeVersion {
+		return fmt.Sprintf("%s: set NODE_VERSION in versions.env or pass --node-version", err), true
+	}
 	switch e := err.(type) {
+	case *versions.NoLTSError:
+		return fmt.Sprintf("%s: pick a major with an LTS line (--major N)", e), true
 	case *hintError:
 		return describe(e.Err) + "; " + e.Hint, true
 	case *bundle.MissingPackageError:
@@ -96,6 +103,13 @@ func withHint(err error) (string, bool) {
 		return fmt.Sprintf("%s; build it with `%s`", e, strings.Join(e.Cargo, " ")), true
 	case *sidecars.NoSidecarsError:
 		return fmt.Sprintf("%s; add the Rust binaries to it or name them with --bin", e), true
+	case *smoke.MissingError:
+		switch e.What {
+		case smoke.MissingNode:
+			return fmt.Sprintf("%s: run `nizepack fetch-node` first or pass --node", e), true
+		case smoke.MissingServer:
+			return fmt.Sprintf("%s: run `nizepack bundle-pglite` first or pass --bundle", e), true
+		}
 	case *tauri.V1Error:
 		return fmt.Sprintf("%s; run `npx tauri migrate` to move it to Tauri v2, then run nizepack again", e), true
 	}

@@ -8,6 +8,9 @@ import (
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/fetch"
+	"github.com/nize/nizepack/internal/pins"
+	"github.com/nize/nizepack/internal/smoke"
+	"github.com/nize/nizepack/internal/versions"
 	"github.com/nize/nizepack/sidecars"
 )
 
@@ -50,6 +53,21 @@ func TestFetchHintsAndKinds(t *testing.T) {
 		}
 		if got := errorKind(c.err); got != c.kind {
 			t.Errorf("errorKind(%q) = %q, want %q", c.err, got, c.kind)
+		}
+	}
+}
+
+func TestDescribeInternalErrors(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("reading the pins: %w", pins.ErrNoNodeVersion), "reading the pins: no Node version pinned: set NODE_VERSION in versions.env or pass --node-version"},
+		{&smoke.StepError{Step: smoke.StepStart, Err: &smoke.MissingError{What: smoke.MissingServer, Path: "x.mjs"}}, `smoke step "start" failed: the server bundle x.mjs is missing: run ` + "`nizepack bundle-pglite`" + ` first or pass --bundle`},
+		{&versions.NoLTSError{Index: "http://m/index.json", Major: 25}, "http://m/index.json lists no LTS release of Node 25: pick a major with an LTS line (--major N)"},
+	} {
+		if got := describe(c.err); got != c.want {
+			t.Errorf("describe(%q)\n got %q\nwant %q", c.err, got, c.want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ package pins
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -154,11 +155,14 @@ func (p *Pins) Keys() []string {
 	return keys
 }
 
+// ErrNoNodeVersion means no layer pins NODE_VERSION.
+var ErrNoNodeVersion = errors.New("no Node version pinned")
+
 // NodeVersion returns the pinned Node version without its "v", refusing ranges.
 func (p *Pins) NodeVersion() (string, error) {
 	v, ok := p.values[NodeVersion]
 	if !ok || v.Value == "" {
-		return "", fmt.Errorf("no Node version pinned: set NODE_VERSION in versions.env or pass --node-version")
+		return "", ErrNoNodeVersion
 	}
 	return ExactVersion(v.Value, string(v.Source))
 }

@@ -117,6 +117,22 @@ func Runnable(t target.Target) error {
 	return fmt.Errorf("%s binaries cannot run on this %s host: smoke runs only the host's target; run it on a %s runner", t.Name, host.Name, t.Name)
 }
 
+// MissingWhat names an input smoke needs.
+type MissingWhat string
+
+const (
+	MissingNode   MissingWhat = "Node binary"
+	MissingServer MissingWhat = "server bundle"
+)
+
+// MissingError is an input that is not there.
+type MissingError struct {
+	What MissingWhat
+	Path string
+}
+
+func (e *MissingError) Error() string { return fmt.Sprintf("the %s %s is missing", e.What, e.Path) }
+
 // Run starts the server, exercises it and stops it. A failure is a *StepError.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	rep := report.Or(opts.Report)
@@ -137,12 +153,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.StepTimeout == 0 {
 		opts.StepTimeout = time.Minute
 	}
-	for _, f := range []struct{ what, path, fix string }{
-		{"Node binary", opts.Node, "run `nizepack fetch-node` first or pass --node"},
-		{"server bundle", opts.Server, "run `nizepack bundle-pglite` first or pass --bundle"},
+	for _, f := range []struct {
+		what MissingWhat
+		path string
+	}{
+		{MissingNode, opts.Node},
+		{MissingServer, opts.Server},
 	} {
 		if fi, err := os.Stat(f.path); err != nil || fi.IsDir() {
-			return nil, &StepError{Step: StepStart, Err: fmt.Errorf("the %s %s is missing: %s", f.what, f.path, f.fix)}
+			return nil, &StepError{Step: StepStart, Err: &MissingError{What: f.what, Path: f.path}}
 		}
 	}
 	dataDir := opts.DataDir

@@ -77,6 +77,16 @@ func FetchIndex(ctx context.Context, c *fetch.Client) ([]Entry, error) {
 	return entries, nil
 }
 
+// NoLTSError is an index.json without an LTS release of the major asked for.
+type NoLTSError struct {
+	Index string
+	Major int
+}
+
+func (e *NoLTSError) Error() string {
+	return fmt.Sprintf("%s lists no LTS release of Node %d", e.Index, e.Major)
+}
+
 // Newest returns the newest LTS release of Node major whose signed SHASUMS256.txt lists the
 // default archive of every platform (.tar.gz for macOS and Linux, .zip for Windows). Releases
 // that are listed but not (fully) published, or whose sums nothing trusted vouches for, are
@@ -97,7 +107,7 @@ func Newest(ctx context.Context, c *fetch.Client, major int, rep report.Reporter
 		candidates = append(candidates, e)
 	}
 	if len(candidates) == 0 {
-		return nil, fmt.Errorf("%s/index.json lists no LTS release of Node %d: pick a major with an LTS line (--major N)", fetch.Redact(c.Mirror()), major)
+		return nil, &NoLTSError{Index: fetch.Redact(c.Mirror()) + "/index.json", Major: major}
 	}
 	// Newest first by version, whatever the index's order.
 	sort.SliceStable(candidates, func(i, j int) bool {
