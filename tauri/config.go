@@ -18,8 +18,6 @@ import (
 	"strings"
 
 	"github.com/tailscale/hujson"
-
-	"github.com/nize/nizepack/internal/project"
 )
 
 // Format is the syntax of a config file.
@@ -84,7 +82,7 @@ func (p *Project) Files() []*File { return append([]*File{p.Base}, p.Overlays...
 // OpenDir reads the config of a Tauri dir (tauri.conf.json, .json5 or Tauri.toml, as the tauri
 // CLI prefers them) and its platform overlays.
 func OpenDir(dir string) (*Project, error) {
-	path, err := project.ConfigFile(dir)
+	path, err := ConfigFile(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +99,7 @@ func Open(path string) (*Project, error) {
 	}
 	p := &Project{Dir: filepath.Dir(path), Base: base}
 	standard := false
-	for _, n := range project.ConfigNames {
+	for _, n := range configNames {
 		if filepath.Base(path) == n {
 			standard = true
 		}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/nize/nizepack"
 	"github.com/nize/nizepack/internal/pins"
-	"github.com/nize/nizepack/internal/project"
+	"github.com/nize/nizepack/tauri"
 )
 
 // loadPins merges the embedded versions.env, the app's (--versions FILE, else ./versions.env
@@ -37,7 +37,7 @@ func versionsPath(g *globalOptions) string {
 	if _, err := os.Stat(name); err == nil {
 		return name
 	}
-	if root := project.RepoRoot("."); root != "" && root != "." {
+	if root := tauri.RepoRoot("."); root != "" && root != "." {
 		if p := filepath.Join(root, name); fileExists(p) {
 			return p
 		}
@@ -65,12 +65,12 @@ func nodeVersion(p *pins.Pins, flag string) (string, error) {
 // findTauriDir is the one Tauri dir under the working directory, found as the tauri CLI
 // finds it, or, run from a subfolder of the app, under the nearest parent up to the
 // repository root that has one. Several are a usage error asking for flag; none is
-// project.ErrNoTauriDir.
+// tauri.ErrNoTauriDir.
 func findTauriDir(flag, want string) (string, error) {
-	dir, _, err := project.FindTauriDirUp(".")
-	var multiple *project.MultipleError
+	dir, _, err := tauri.FindDirUp(".")
+	var multiple *tauri.MultipleDirsError
 	switch {
-	case err == nil, errors.Is(err, project.ErrNoTauriDir):
+	case err == nil, errors.Is(err, tauri.ErrNoTauriDir):
 		return dir, err
 	case errors.As(err, &multiple):
 		return "", usageErrorf("%v: pass %s %s", err, flag, want)
@@ -82,7 +82,7 @@ func findTauriDir(flag, want string) (string, error) {
 // saying where to run.
 func requireTauriDir(command string) (string, error) {
 	dir, err := findTauriDir("--config", "with the tauri.conf.json to use")
-	if errors.Is(err, project.ErrNoTauriDir) {
+	if errors.Is(err, tauri.ErrNoTauriDir) {
 		return "", fmt.Errorf("%w under the working directory: run %s in the app repository or pass --config FILE", err, strings.TrimSpace("nizepack "+command))
 	}
 	return dir, err
@@ -91,8 +91,8 @@ func requireTauriDir(command string) (string, error) {
 // appRoot is the app's root folder: the working directory when the app's Tauri dir is under
 // it, else (run from a subfolder) the root of the repository above it that holds the app.
 func appRoot() string {
-	if _, from, err := project.FindTauriDirUp("."); err == nil && from != "." {
-		if root := project.RepoRoot("."); root != "" {
+	if _, from, err := tauri.FindDirUp("."); err == nil && from != "." {
+		if root := tauri.RepoRoot("."); root != "" {
 			return root
 		}
 		return from
@@ -124,7 +124,7 @@ func tauriSubdir(config, sub, flag string) (string, error) {
 		return filepath.Join(dir, sub), nil
 	}
 	dir, err := findTauriDir(flag+" or --config", "to choose where to write")
-	if errors.Is(err, project.ErrNoTauriDir) {
+	if errors.Is(err, tauri.ErrNoTauriDir) {
 		return sub, nil
 	}
 	if err != nil {

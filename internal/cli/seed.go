@@ -9,9 +9,9 @@ import (
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/internal/nize"
-	"github.com/nize/nizepack/internal/project"
 	"github.com/nize/nizepack/report"
 	"github.com/nize/nizepack/target"
+	"github.com/nize/nizepack/tauri"
 )
 
 // seedFlags choose the PGlite seed bundle-pglite makes beside the bundle: which Node binary
@@ -61,8 +61,8 @@ func (f *seedFlags) resolve(rep report.Reporter, tauriDir, hostNode string) (bun
 // optionalTauriDir is the Tauri dir under the working directory, or "" when there is none or
 // several.
 func optionalTauriDir() string {
-	dir, err := project.FindTauriDir(".")
-	if err != nil || errors.Is(err, project.ErrNoTauriDir) {
+	dir, err := tauri.FindDir(".")
+	if err != nil || errors.Is(err, tauri.ErrNoTauriDir) {
 		return ""
 	}
 	return dir

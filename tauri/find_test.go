@@ -1,4 +1,4 @@
-package project
+package tauri
 
 import (
 	"errors"
@@ -19,7 +19,7 @@ func touch(t *testing.T, path string) {
 
 func TestFindTauriDir(t *testing.T) {
 	root := t.TempDir()
-	if _, err := FindTauriDir(root); !errors.Is(err, ErrNoTauriDir) {
+	if _, err := FindDir(root); !errors.Is(err, ErrNoTauriDir) {
 		t.Fatalf("empty tree: err = %v", err)
 	}
 	// Configs under skipped folders do not count.
@@ -29,13 +29,13 @@ func TestFindTauriDir(t *testing.T) {
 	want := filepath.Join(root, "crates/app/nize_desktop")
 	touch(t, filepath.Join(want, "tauri.conf.json"))
 	touch(t, filepath.Join(want, "tauri.macos.conf.json"))
-	got, err := FindTauriDir(root)
+	got, err := FindDir(root)
 	if err != nil || got != want {
-		t.Fatalf("FindTauriDir = %q, %v; want %q", got, err, want)
+		t.Fatalf("FindDir = %q, %v; want %q", got, err, want)
 	}
 	touch(t, filepath.Join(root, "other/Tauri.toml"))
-	var me *MultipleError
-	if _, err := FindTauriDir(root); !errors.As(err, &me) || len(me.Dirs) != 2 {
+	var me *MultipleDirsError
+	if _, err := FindDir(root); !errors.As(err, &me) || len(me.Dirs) != 2 {
 		t.Fatalf("two dirs: err = %v", err)
 	}
 }
@@ -49,16 +49,16 @@ func TestFindTauriDirUp(t *testing.T) {
 	sub := filepath.Join(root, "repo", "packages", "nize-desktop", "scripts")
 	os.MkdirAll(sub, 0o755)
 	t.Chdir(sub)
-	dir, from, err := FindTauriDirUp(".")
+	dir, from, err := FindDirUp(".")
 	want := filepath.Join("..", "..", "..", "crates", "app", "nize_desktop")
 	if err != nil || dir != want || from != filepath.Join("..", "..", "..") {
-		t.Fatalf("FindTauriDirUp = %q, %q, %v; want %q", dir, from, err, want)
+		t.Fatalf("FindDirUp = %q, %q, %v; want %q", dir, from, err, want)
 	}
 	// Outside a repository, or above its root: only the start is searched.
 	touch(t, filepath.Join(root, "tauri.conf.json"))
 	os.MkdirAll(filepath.Join(root, "norepo", "sub"), 0o755)
 	t.Chdir(filepath.Join(root, "norepo", "sub"))
-	if _, _, err := FindTauriDirUp("."); !errors.Is(err, ErrNoTauriDir) {
+	if _, _, err := FindDirUp("."); !errors.Is(err, ErrNoTauriDir) {
 		t.Errorf("outside a repository: err = %v", err)
 	}
 }

@@ -1,5 +1,6 @@
-// Package project finds the parts of a Tauri app tree the way the tauri CLI does.
-package project
+// This file finds a Tauri app's dir and config the way the tauri CLI does.
+
+package tauri
 
 import (
 	"errors"
@@ -11,22 +12,22 @@ import (
 	"strings"
 )
 
-// ConfigNames are the files that mark a Tauri dir, in the order the tauri CLI prefers them.
-var ConfigNames = []string{"tauri.conf.json", "tauri.conf.json5", "Tauri.toml"}
+// configNames are the files that mark a Tauri dir, in the order the tauri CLI prefers them.
+var configNames = []string{"tauri.conf.json", "tauri.conf.json5", "Tauri.toml"}
 
 // ErrNoTauriDir means no Tauri config exists under the searched root.
 var ErrNoTauriDir = errors.New("no tauri.conf.json, tauri.conf.json5 or Tauri.toml found")
 
-// MultipleError lists several Tauri dirs when only one was expected.
-type MultipleError struct{ Dirs []string }
+// MultipleDirsError lists several Tauri dirs when only one was expected.
+type MultipleDirsError struct{ Dirs []string }
 
-func (e *MultipleError) Error() string {
+func (e *MultipleDirsError) Error() string {
 	return fmt.Sprintf("found %d Tauri dirs (%s)", len(e.Dirs), strings.Join(e.Dirs, ", "))
 }
 
-// FindTauriDir walks root for a Tauri config, skipping node_modules, target and dot-folders,
-// and returns the one directory holding one. It returns ErrNoTauriDir or *MultipleError.
-func FindTauriDir(root string) (string, error) {
+// FindDir walks root for a Tauri config, skipping node_modules, target and dot-folders,
+// and returns the one directory holding one. It returns ErrNoTauriDir or *MultipleDirsError.
+func FindDir(root string) (string, error) {
 	var found []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -42,7 +43,7 @@ func FindTauriDir(root string) (string, error) {
 			}
 			return nil
 		}
-		for _, c := range ConfigNames {
+		for _, c := range configNames {
 			if d.Name() == c {
 				found = append(found, filepath.Dir(path))
 				break
@@ -60,13 +61,13 @@ func FindTauriDir(root string) (string, error) {
 	case 1:
 		return found[0], nil
 	default:
-		return "", &MultipleError{Dirs: found}
+		return "", &MultipleDirsError{Dirs: found}
 	}
 }
 
 // ConfigFile returns the Tauri config file inside a Tauri dir.
 func ConfigFile(dir string) (string, error) {
-	for _, c := range ConfigNames {
+	for _, c := range configNames {
 		p := filepath.Join(dir, c)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
@@ -106,14 +107,14 @@ func RepoRoot(dir string) string {
 	}
 }
 
-// FindTauriDirUp is FindTauriDir for start, and when start holds none, for each of its parents
+// FindDirUp is FindDir for start, and when start holds none, for each of its parents
 // up to the root of the repository start is in (the nearest folder with .git), as tools that
 // look for their config do: run from packages/nize-desktop it finds crates/app/nize_desktop.
 // The first level with a Tauri dir under it answers. Without a repository only start is
 // searched. It returns the Tauri dir (relative when start is) and the folder it was found
 // from (start, or the parent that answered).
-func FindTauriDirUp(start string) (dir, from string, err error) {
-	dir, err = FindTauriDir(start)
+func FindDirUp(start string) (dir, from string, err error) {
+	dir, err = FindDir(start)
 	if !errors.Is(err, ErrNoTauriDir) {
 		return dir, start, err
 	}
@@ -122,7 +123,7 @@ func FindTauriDirUp(start string) (dir, from string, err error) {
 		return "", start, ErrNoTauriDir
 	}
 	for up := filepath.Join(start, ".."); ; up = filepath.Join(up, "..") {
-		dir, err = FindTauriDir(up)
+		dir, err = FindDir(up)
 		if !errors.Is(err, ErrNoTauriDir) || filepath.Clean(up) == filepath.Clean(root) {
 			return dir, up, err
 		}
