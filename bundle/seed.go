@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -22,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/nize/nizepack/internal/proc"
 )
 
 const (
@@ -231,7 +232,7 @@ func makeSeed(ctx context.Context, seed Seed, database, dir string, packages map
 		kill()
 		err := <-done
 		if strings.TrimSpace(line) == "" {
-			return fail(fmt.Sprintf("the server ended (%v) without printing its {\"port\": N} line", exitText(err)), stderr)
+			return fail(fmt.Sprintf("the server ended (%v) without printing its {\"port\": N} line", proc.ExitText(err)), stderr)
 		}
 		return fail(fmt.Sprintf("the server's first stdout line is %q, not {\"port\": N}", strings.TrimSpace(line)), stderr)
 	}
@@ -247,7 +248,7 @@ func makeSeed(ctx context.Context, seed Seed, database, dir string, packages map
 	select {
 	case err := <-done:
 		if err != nil {
-			return fail(fmt.Sprintf("the server did not stop cleanly (%s)", exitText(err)), stderr)
+			return fail(fmt.Sprintf("the server did not stop cleanly (%s)", proc.ExitText(err)), stderr)
 		}
 	case <-time.After(time.Minute):
 		kill()
@@ -273,17 +274,6 @@ func pglitePackages(packages map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-func exitText(err error) string {
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return "exit 0"
-	case errors.As(err, &ee):
-		return ee.ProcessState.String()
-	}
-	return err.Error()
 }
 
 // seedSkip lists what a seed leaves out of the data dir: the server's lock and PGlite's

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/nize/nizepack/bundle"
+	"github.com/nize/nizepack/internal/proc"
 	"github.com/nize/nizepack/report"
 	"github.com/nize/nizepack/target"
 )
@@ -402,7 +402,7 @@ func (s *server) start(ctx context.Context, opts Options, dataDir string) (int, 
 		}
 		if !ok || !strings.HasSuffix(line, "\n") {
 			<-s.done
-			return 0, fmt.Errorf("the server ended (%s) without printing its {\"port\": N} line", exitText(s.err))
+			return 0, fmt.Errorf("the server ended (%s) without printing its {\"port\": N} line", proc.ExitText(s.err))
 		}
 		var msg struct {
 			Port *int `json:"port"`
@@ -437,7 +437,7 @@ func (s *server) stop(timeout time.Duration) (string, error) {
 		return "", fmt.Errorf("the server did not exit within %s of %s; killed", timeout, how)
 	}
 	if s.err != nil {
-		return "", fmt.Errorf("the server did not exit cleanly after %s: %s", how, exitText(s.err))
+		return "", fmt.Errorf("the server did not exit cleanly after %s: %s", how, proc.ExitText(s.err))
 	}
 	return how + ", exit 0", nil
 }
@@ -457,17 +457,6 @@ func (s *server) kill() {
 	case <-s.done:
 	case <-time.After(10 * time.Second):
 	}
-}
-
-func exitText(err error) string {
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return "exit 0"
-	case errors.As(err, &ee):
-		return ee.ProcessState.String()
-	}
-	return err.Error()
 }
 
 func firstWords(s string, n int) string {

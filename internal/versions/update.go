@@ -34,22 +34,9 @@ type FileChange struct {
 // file is created. With dryRun nothing is written.
 func UpdateFile(path string, r *Release, pinChecksums, dryRun bool) (FileChange, error) {
 	ch := FileChange{Path: path}
-	data, err := os.ReadFile(path)
-	mode := fs.FileMode(0o644)
-	switch {
-	case err == nil:
-		if fi, err := os.Stat(path); err == nil {
-			mode = fi.Mode().Perm()
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		ch.Created = true
-		data = []byte(newFileHeader)
-	default:
-		return ch, fmt.Errorf("reading %s: %w", path, err)
-	}
-	existing, err := pins.Parse(data, pins.Source(path))
+	data, mode, existing, err := readEnvFile(path, &ch)
 	if err != nil {
-		return ch, fmt.Errorf("reading %s: %w", path, err)
+		return ch, err
 	}
 	values := map[string]string{pins.NodeVersion: r.Version}
 	add := []string{pins.NodeVersion}
@@ -146,22 +133,9 @@ const binaryComment = "SHA-256 of the node binary fetch-node installs for each p
 // not apply to this version.
 func PinBinaries(path, version string, sums map[string]string) (FileChange, error) {
 	ch := FileChange{Path: path}
-	data, err := os.ReadFile(path)
-	mode := fs.FileMode(0o644)
-	switch {
-	case err == nil:
-		if fi, err := os.Stat(path); err == nil {
-			mode = fi.Mode().Perm()
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		ch.Created = true
-		data = []byte(newFileHeader)
-	default:
-		return ch, fmt.Errorf("reading %s: %w", path, err)
-	}
-	existing, err := pins.Parse(data, pins.Source(path))
+	data, mode, existing, err := readEnvFile(path, &ch)
 	if err != nil {
-		return ch, fmt.Errorf("reading %s: %w", path, err)
+		return ch, err
 	}
 	values := map[string]string{}
 	var add []string
@@ -207,4 +181,26 @@ type VersionMismatchError struct{ Path, Pinned, Fetched string }
 
 func (e *VersionMismatchError) Error() string {
 	return fmt.Sprintf("%s pins NODE_VERSION %s, not %s, so binary pins of %s would not apply there", e.Path, e.Pinned, e.Fetched, e.Fetched)
+}
+
+// readEnvFile reads the versions.env at path with its mode and pins; a missing one reads as a
+// new file's header (ch.Created is set), to be created with mode 0644.
+func readEnvFile(path string, ch *FileChange) (data []byte, mode fs.FileMode, existing map[string]pins.Value, err error) {
+	mode = 0o644
+	data, err = os.ReadFile(path)
+	switch {
+	case err == nil:
+		if fi, err := os.Stat(path); err == nil {
+			mode = fi.Mode().Perm()
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		ch.Created = true
+		data = []byte(newFileHeader)
+	default:
+		return nil, 0, nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if existing, err = pins.Parse(data, pins.Source(path)); err != nil {
+		return nil, 0, nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return data, mode, existing, nil
 }
