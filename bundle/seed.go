@@ -3,7 +3,6 @@ package bundle
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -18,7 +17,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -159,7 +157,7 @@ func makeSeed(ctx context.Context, seed Seed, database, dir string, packages map
 	}
 	defer os.RemoveAll(work)
 	data := filepath.Join(work, "data")
-	fail := func(problem string, stderr *tailWriter) (*File, error) {
+	fail := func(problem string, stderr *proc.Tail) (*File, error) {
 		e := &SeedError{Node: seed.Node, Problem: problem}
 		if stderr != nil {
 			e.Stderr = stderr.String()
@@ -181,7 +179,7 @@ func makeSeed(ctx context.Context, seed Seed, database, dir string, packages map
 	cmd := exec.Command(node, args...)
 	cmd.Dir = work
 	cmd.Env = append(os.Environ(), "NODE_OPTIONS=")
-	stderr := &tailWriter{}
+	stderr := &proc.Tail{}
 	cmd.Stderr = stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -416,26 +414,4 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// tailWriter keeps the last 16 KiB written to it.
-type tailWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (t *tailWriter) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf.Write(p)
-	if t.buf.Len() > 16<<10 {
-		t.buf.Next(t.buf.Len() - 16<<10)
-	}
-	return len(p), nil
-}
-
-func (t *tailWriter) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.buf.String()
 }

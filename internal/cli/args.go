@@ -3,8 +3,6 @@ package cli
 import (
 	"errors"
 
-	"github.com/nize/nizepack/internal/verify"
-
 	"github.com/nize/nizepack/target"
 )
 
@@ -25,6 +23,3 @@ func platformArg(args []string) (target.Target, error) {
 	}
 	return parsePlatform(args[0])
 }
-
-// shellQuote quotes s for a POSIX shell when it needs it, so a printed command runs as printed.
-func shellQuote(s string) string { return verify.ShellQuote(s) }

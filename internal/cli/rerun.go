@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/nize/nizepack/fetch"
+	"github.com/nize/nizepack/internal/verify"
 )
 
 // rerunCommand is the command line that runs cmd again as the user ran it (its arguments and
@@ -16,7 +17,7 @@ import (
 func rerunCommand(cmd *cobra.Command, args, drop []string, extra ...string) string {
 	parts := []string{cmd.CommandPath()}
 	for _, a := range args {
-		parts = append(parts, shellQuote(a))
+		parts = append(parts, verify.ShellQuote(a))
 	}
 	skip := map[string]bool{}
 	for _, d := range drop {
@@ -32,7 +33,7 @@ func rerunCommand(cmd *cobra.Command, args, drop []string, extra ...string) stri
 		switch v := f.Value.(type) {
 		case pflag.SliceValue:
 			for _, s := range v.GetSlice() {
-				parts = append(parts, "--"+f.Name, shellQuote(s))
+				parts = append(parts, "--"+f.Name, verify.ShellQuote(s))
 			}
 			return
 		}
@@ -48,7 +49,7 @@ func rerunCommand(cmd *cobra.Command, args, drop []string, extra ...string) stri
 			}
 			return
 		}
-		parts = append(parts, "--"+f.Name, shellQuote(val))
+		parts = append(parts, "--"+f.Name, verify.ShellQuote(val))
 	})
 	return strings.Join(append(parts, extra...), " ")
 }

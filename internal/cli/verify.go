@@ -46,11 +46,7 @@ func runVerify(cmd *cobra.Command, s *Streams, o *verifyOptions, args []string) 
 	if err != nil {
 		return err
 	}
-	flag := ""
-	if o.config != "" {
-		flag = "--config " + shellQuote(o.config)
-	}
-	r, err := verify.Check(cmd.Context(), verify.Options{Project: p, Target: t, ConfigFlag: flag, SkipSidecars: o.skipSidecars})
+	r, err := verify.Check(cmd.Context(), verify.Options{Project: p, Target: t, ConfigPath: o.config, SkipSidecars: o.skipSidecars})
 	if err != nil {
 		return err
 	}

@@ -231,7 +231,7 @@ func (s *state) sidecars(r *StepResult) error {
 
 func (s *state) verify(r *StepResult) error {
 	skipSidecars := s.opts.Sidecars == nil
-	rp, err := verify.Check(s.ctx, verify.Options{Project: s.project, Target: s.opts.Target, ConfigFlag: configFlag(s.opts), SkipSidecars: skipSidecars})
+	rp, err := verify.Check(s.ctx, verify.Options{Project: s.project, Target: s.opts.Target, ConfigPath: s.opts.ConfigPath, SkipSidecars: skipSidecars})
 	if err != nil {
 		return err
 	}
@@ -269,13 +269,6 @@ func open(opts Options) (*tauri.Project, error) {
 		return tauri.Open(opts.ConfigPath)
 	}
 	return tauri.OpenDir(opts.TauriDir)
-}
-
-func configFlag(opts Options) string {
-	if opts.ConfigPath != "" {
-		return "--config " + verify.ShellQuote(opts.ConfigPath)
-	}
-	return ""
 }
 
 func skipIf(cond bool, why string) string {

@@ -357,8 +357,8 @@ var stopByStdin = runtime.GOOS == "windows"
 type server struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser // with stopByStdin: closing it asks the server to stop
-	stderr tailBuffer
-	extra  tailBuffer // stdout after the port line
+	stderr proc.Tail
+	extra  proc.Tail // stdout after the port line
 	out    firstLine
 	done   chan struct{}
 	err    error // Wait's result, after done
@@ -396,9 +396,9 @@ func (s *server) start(ctx context.Context, opts Options, dataDir string) (int, 
 	defer timer.Stop()
 	select {
 	case line, ok := <-lines:
-		if ok && !strings.HasSuffix(line, "\n") && len(line) > tailMax {
+		if ok && !strings.HasSuffix(line, "\n") && len(line) > proc.TailMax {
 			// Still running and still writing: a line this long is no port line.
-			return 0, fmt.Errorf("the server's first stdout line is over %d bytes, not {\"port\": N}", tailMax)
+			return 0, fmt.Errorf("the server's first stdout line is over %d bytes, not {\"port\": N}", proc.TailMax)
 		}
 		if !ok || !strings.HasSuffix(line, "\n") {
 			<-s.done
@@ -491,7 +491,7 @@ func (f *firstLine) Write(p []byte) (int, error) {
 		return f.rest.Write(p)
 	}
 	f.buf = append(f.buf, p...)
-	if i := bytes.IndexByte(f.buf, '\n'); i >= 0 || len(f.buf) > tailMax {
+	if i := bytes.IndexByte(f.buf, '\n'); i >= 0 || len(f.buf) > proc.TailMax {
 		if i < 0 {
 			i = len(f.buf) - 1
 		}
@@ -514,28 +514,4 @@ func (f *firstLine) close() {
 		close(f.line)
 		f.sent = true
 	}
-}
-
-// tailBuffer keeps the last 64 KiB written to it; safe for concurrent use.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-const tailMax = 64 << 10
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if b.buf.Len() > tailMax {
-		b.buf.Next(b.buf.Len() - tailMax)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -31,8 +31,9 @@ import (
 type Options struct {
 	Project *tauri.Project
 	Target  target.Target
-	// ConfigFlag is how the commands in fixes name the config ("--config FILE"), or "".
-	ConfigFlag string
+	// ConfigPath is the --config the user gave, repeated (shell-quoted) in every fix so it runs
+	// as printed; "" when the config was found, not named.
+	ConfigPath string
 	// SkipSidecars leaves out the Rust sidecars (every externalBin entry but node), for runs
 	// before the Rust build.
 	SkipSidecars bool
@@ -110,8 +111,8 @@ func (v *verifier) rel(p string) string {
 }
 
 func (v *verifier) cmd(s string) string {
-	if v.opts.ConfigFlag != "" {
-		return "`nizepack " + s + " " + v.opts.ConfigFlag + "`"
+	if v.opts.ConfigPath != "" {
+		return "`nizepack " + s + " --config " + ShellQuote(v.opts.ConfigPath) + "`"
 	}
 	return "`nizepack " + s + "`"
 }

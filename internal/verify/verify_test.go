@@ -59,7 +59,7 @@ func TestResourcesMapFormAndOverlay(t *testing.T) {
 		t.Errorf("linux: %v", r.Problems)
 	}
 	mac, _ := target.Parse("macos-arm64")
-	r, err = Check(context.Background(), Options{Project: p, Target: mac, ConfigFlag: "--config " + filepath.Join(dir, "tauri.conf.json")})
+	r, err = Check(context.Background(), Options{Project: p, Target: mac, ConfigPath: filepath.Join(dir, "tauri.conf.json")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestInvalidConfigFails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := Check(context.Background(), Options{Project: p, Target: linux, ConfigFlag: "--config c.json"})
+			r, err := Check(context.Background(), Options{Project: p, Target: linux, ConfigPath: "c.json"})
 			if err != nil {
 				t.Fatal(err)
 			}
