@@ -45,7 +45,8 @@ func TestOneReporterPerInvocation(t *testing.T) {
 	var buf bytes.Buffer
 	s := &Streams{Err: &buf, Getenv: func(string) string { return "" }}
 	g := &globalOptions{}
-	if newReporter(s, g) != newReporter(s, g) {
+	first, second := newReporter(s, g), newReporter(s, g)
+	if first != second {
 		t.Error("two reporters in one invocation: their bars and lines would not be serialized")
 	}
 }
