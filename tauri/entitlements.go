@@ -1,7 +1,6 @@
 package tauri
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/tailscale/hujson"
 	"howett.net/plist"
-
-	"github.com/nize/nizepack/internal/atomicfile"
 )
 
 // EntitlementsFile is the macOS entitlements file the config names for a macOS build
@@ -70,23 +67,6 @@ func MissingEntitlements(dict map[string]any, want []string) []string {
 	return missing
 }
 
-// EnsureEntitlements makes path an XML property list that grants every key of grant, keeping
-// the other keys of an existing file; it leaves a file that already grants them alone and
-// reports whether it wrote. The write is atomic.
-func EnsureEntitlements(path string, grant []string) (wrote bool, err error) {
-	old, data, err := entitlementsBytes(path, grant)
-	if err != nil || bytes.Equal(old, data) {
-		return false, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return false, err
-	}
-	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
-		return false, fmt.Errorf("writing entitlements %s: %w", path, err)
-	}
-	return true, nil
-}
-
 // entitlementsBytes returns path's bytes (nil when missing) and what they must become to grant
 // every key of grant (the same bytes when they already do).
 func entitlementsBytes(path string, grant []string) (old, data []byte, err error) {
@@ -133,7 +113,7 @@ func planEntitlements(p *Project, changes []Change, opts Options) ([]Change, err
 				continue
 			}
 			planned := &File{Path: c.File.Path, Format: c.File.Format, Data: c.New, Mode: c.File.Mode}
-			if changes[i].New, err = SetEntitlements(planned, filepath.ToSlash(opts.Entitlements)); err != nil {
+			if changes[i].New, err = setEntitlements(planned, filepath.ToSlash(opts.Entitlements)); err != nil {
 				return nil, err
 			}
 		}
@@ -145,9 +125,9 @@ func planEntitlements(p *Project, changes []Change, opts Options) ([]Change, err
 	return append(changes, Change{File: &File{Path: file, Platform: "", Data: old, Mode: 0o644}, New: data}), nil
 }
 
-// SetEntitlements returns the base config f with bundle.macOS.entitlements set to rel when
+// setEntitlements returns the base config f with bundle.macOS.entitlements set to rel when
 // it names none (a value the app set stays, and so does every other byte).
-func SetEntitlements(f *File, rel string) ([]byte, error) {
+func setEntitlements(f *File, rel string) ([]byte, error) {
 	m, err := f.Value()
 	if err != nil {
 		return nil, err

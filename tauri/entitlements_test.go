@@ -1,6 +1,7 @@
 package tauri
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,10 +11,10 @@ import (
 
 var nodeKeys = []string{"com.apple.security.cs.allow-jit", "com.apple.security.cs.allow-unsigned-executable-memory"}
 
-func TestEnsureEntitlements(t *testing.T) {
+func TestEntitlementsBytes(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "Entitlements.plist")
-	wrote, err := EnsureEntitlements(p, nodeKeys)
+	wrote, err := ensureEntitlements(p, nodeKeys)
 	if err != nil || !wrote {
 		t.Fatalf("new file: wrote %v err %v", wrote, err)
 	}
@@ -21,7 +22,7 @@ func TestEnsureEntitlements(t *testing.T) {
 	if err != nil || len(MissingEntitlements(dict, nodeKeys)) != 0 {
 		t.Fatalf("read back %v, err %v", dict, err)
 	}
-	if wrote, err := EnsureEntitlements(p, nodeKeys); err != nil || wrote {
+	if wrote, err := ensureEntitlements(p, nodeKeys); err != nil || wrote {
 		t.Errorf("second run: wrote %v err %v", wrote, err)
 	}
 
@@ -35,7 +36,7 @@ func TestEnsureEntitlements(t *testing.T) {
 	if err := os.WriteFile(p, []byte(existing), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if wrote, err := EnsureEntitlements(p, nodeKeys); err != nil || !wrote {
+	if wrote, err := ensureEntitlements(p, nodeKeys); err != nil || !wrote {
 		t.Fatalf("existing file: wrote %v err %v", wrote, err)
 	}
 	dict, _ = ReadEntitlements(p)
@@ -48,7 +49,7 @@ func TestEnsureEntitlements(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ee *EntitlementsError
-	if _, err := EnsureEntitlements(p, nodeKeys); !errors.As(err, &ee) || ee.Path != p {
+	if _, err := ensureEntitlements(p, nodeKeys); !errors.As(err, &ee) || ee.Path != p {
 		t.Errorf("garbage: err = %v", err)
 	}
 	if got, _ := os.ReadFile(p); string(got) != "not a plist <" {
@@ -56,7 +57,7 @@ func TestEnsureEntitlements(t *testing.T) {
 	}
 }
 
-func TestSetEntitlements(t *testing.T) {
+func TestSetEntitlementsInConfig(t *testing.T) {
 	for name, c := range map[string]struct{ in, want string }{
 		"no bundle": {
 			"{\n  \"identifier\": \"x\"\n}\n",
@@ -76,7 +77,7 @@ func TestSetEntitlements(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got, err := SetEntitlements(&File{Path: "tauri.conf.json", Format: JSON, Data: []byte(c.in)}, "Entitlements.plist")
+			got, err := setEntitlements(&File{Path: "tauri.conf.json", Format: JSON, Data: []byte(c.in)}, "Entitlements.plist")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +86,7 @@ func TestSetEntitlements(t *testing.T) {
 			}
 		})
 	}
-	if _, err := SetEntitlements(&File{Path: "x.json", Format: JSON, Data: []byte(`{"bundle": {"macOS": 3}}`)}, "E.plist"); err == nil || !strings.Contains(err.Error(), "bundle.macOS is not an object") {
+	if _, err := setEntitlements(&File{Path: "x.json", Format: JSON, Data: []byte(`{"bundle": {"macOS": 3}}`)}, "E.plist"); err == nil || !strings.Contains(err.Error(), "bundle.macOS is not an object") {
 		t.Errorf("macOS: 3: err = %v", err)
 	}
 }
@@ -152,4 +153,13 @@ func TestPlanEntitlements(t *testing.T) {
 			t.Errorf("second plan changes %s", c.File.Path)
 		}
 	}
+}
+
+// ensureEntitlements writes what entitlementsBytes says path must become, as Apply would.
+func ensureEntitlements(path string, grant []string) (wrote bool, err error) {
+	old, data, err := entitlementsBytes(path, grant)
+	if err != nil || bytes.Equal(old, data) {
+		return false, err
+	}
+	return true, os.WriteFile(path, data, 0o644)
 }
