@@ -277,7 +277,7 @@ func install(src, dst string) (wrote bool, err error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return false, fmt.Errorf("creating %s: %w", filepath.Dir(dst), err)
 	}
-	if wrote, _, err = atomicfile.Copy(src, dst, 0o755, ""); err != nil {
+	if wrote, err = atomicfile.Copy(src, dst, 0o755); err != nil {
 		return false, fmt.Errorf("writing %s: %w", dst, err)
 	}
 	return wrote, nil

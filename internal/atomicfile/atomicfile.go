@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -64,26 +65,23 @@ func sameContent(path string, mode fs.FileMode, fill func(w io.Writer) error) (b
 	return bytes.Equal(have.Sum(nil), want.Sum(nil)), nil
 }
 
-// ErrMismatch is a copy whose bytes do not hash to the sum the caller expected.
-var ErrMismatch = errors.New("the copied bytes do not match the expected sha256")
+// errChanged is a source whose bytes changed between hashing and copying.
+var errChanged = errors.New("the file changed while it was copied")
 
 // Copy makes dst a copy of src with exactly mode, atomically, unless dst already is a regular
-// file with that mode and those bytes. want, when not "", is the SHA-256 (lowercase hex) the
-// bytes must have: a dst holding it is current without reading src, and a src that hashes
-// otherwise aborts the copy with ErrMismatch before dst is touched. It returns whether it
-// wrote and the SHA-256 of dst's bytes.
-func Copy(src, dst string, mode fs.FileMode, want string) (wrote bool, sum string, err error) {
-	if want == "" {
-		if want, _, err = filehash.SHA256(src); err != nil {
-			return false, "", err
-		}
+// file with that mode and those bytes. It reports whether it wrote. A src that changes while
+// it is copied aborts the copy before dst is touched.
+func Copy(src, dst string, mode fs.FileMode) (wrote bool, err error) {
+	want, _, err := filehash.SHA256(src)
+	if err != nil {
+		return false, err
 	}
 	if Holds(dst, mode, want) {
-		return false, want, nil
+		return false, nil
 	}
 	in, err := os.Open(src)
 	if err != nil {
-		return false, "", err
+		return false, err
 	}
 	defer in.Close()
 	err = Write(dst, mode, func(w io.Writer) error {
@@ -92,14 +90,11 @@ func Copy(src, dst string, mode fs.FileMode, want string) (wrote bool, sum strin
 			return err
 		}
 		if hex.EncodeToString(h.Sum(nil)) != want {
-			return ErrMismatch
+			return fmt.Errorf("%s: %w", src, errChanged)
 		}
 		return nil
 	})
-	if err != nil {
-		return false, "", err
-	}
-	return true, want, nil
+	return err == nil, err
 }
 
 // Holds reports whether path is a regular file with exactly mode (on systems with modes) and
