@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/nize/nizepack/internal/fakebin"
+	"github.com/nize/nizepack/internal/filehash"
 	"github.com/nize/nizepack/internal/nodemirror"
 )
 
@@ -261,4 +263,31 @@ func scriptEnviron(ts *testscript.TestScript) []string {
 		env = append(env, k+"="+ts.Getenv(k))
 	}
 	return env
+}
+
+// sha256file FILE: sets $SHA256 to FILE's SHA-256 (lowercase hex), to compare with a pin.
+func cmdSHA256File(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sha256file FILE")
+	}
+	sum, _, err := filehash.SHA256(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Setenv("SHA256", sum)
+}
+
+// replace REGEXP TEXT FILE: replaces every match of REGEXP (multi-line mode) in FILE with TEXT
+// and fails when nothing matches, so an edited fixture cannot silently stay as it was.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace REGEXP TEXT FILE")
+	}
+	re, err := regexp.Compile("(?m)" + args[0])
+	ts.Check(err)
+	path := ts.MkAbs(args[2])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	if !re.Match(data) {
+		ts.Fatalf("replace: %q matches nothing in %s", args[0], args[2])
+	}
+	ts.Check(os.WriteFile(path, re.ReplaceAll(data, []byte(args[1])), 0o644))
 }

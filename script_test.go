@@ -35,6 +35,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"reseed":      cmdReseed,  // rewrite a PGlite seed's version record
 	"runhint":     cmdRunhint, // run a `nizepack ...` hint as printed
 	"lsdir":       cmdLsdir,
+	"sha256file":  cmdSHA256File, // sha256file FILE: sets $SHA256 to the file's SHA-256
+	"replace":     cmdReplace,    // replace REGEXP TEXT FILE: rewrite matching text in FILE
 }
 
 // scriptConds are extra [conditions] for scripts, e.g. [realnode]. Besides testscript's own

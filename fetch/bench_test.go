@@ -41,8 +41,9 @@ func BenchmarkFetchNodeVsShell(b *testing.B) {
 	shell := `set -e; curl -fsSO "$1/v$2/$3.tar.gz"; curl -fsSO "$1/v$2/SHASUMS256.txt"
 grep " $3.tar.gz\$" SHASUMS256.txt | sha256sum -c - >/dev/null; tar -xzf "$3.tar.gz" "$3/bin/node"; cp "$3/bin/node" node-x86_64-unknown-linux-gnu`
 
-	var tShell, tCold, tWarm time.Duration
-	warmCache := b.TempDir()
+	var tShell, tCold, tWarm, tPinned time.Duration
+	warmCache, pinnedOut := b.TempDir(), b.TempDir()
+	var pinned fetch.Result
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()
@@ -54,22 +55,39 @@ grep " $3.tar.gz\$" SHASUMS256.txt | sha256sum -c - >/dev/null; tar -xzf "$3.tar
 		}
 		tShell += time.Since(start)
 
-		run := func(cache string) time.Duration {
+		install := func(cache string, req fetch.Request) (fetch.Result, time.Duration) {
 			c, err := fetch.New(fetch.Options{Mirror: srv.URL, Keyring: kr, CacheDir: cache})
 			if err != nil {
 				b.Fatal(err)
 			}
+			req.Version = version
 			start := time.Now()
-			if _, err := c.Install(context.Background(), fetch.Request{Version: version, OutDir: b.TempDir()}, tg); err != nil {
+			res, err := c.Install(context.Background(), req, tg)
+			if err != nil {
 				b.Fatal(err)
 			}
-			return time.Since(start)
+			return res[0], time.Since(start)
+		}
+		run := func(cache string) time.Duration {
+			_, d := install(cache, fetch.Request{OutDir: b.TempDir()})
+			return d
 		}
 		tCold += run(b.TempDir())
 		if i == 0 {
 			run(warmCache) // fill it
+			pinned, _ = install(warmCache, fetch.Request{OutDir: pinnedOut, TreeSums: true})
 		}
 		tWarm += run(warmCache)
+		// Both binary pins and the output in place: the tree hash on every core, nothing else.
+		res, d := install(b.TempDir(), fetch.Request{
+			OutDir:        pinnedOut,
+			BinaryPin:     func(target.Target) (string, bool) { return pinned.SHA256, true },
+			BinaryTreePin: func(target.Target) (string, bool) { return pinned.TreeSHA256, true },
+		})
+		if !res.UpToDate || res.VerifiedBy != fetch.VerifiedByPin {
+			b.Fatalf("pinned run: %+v", res)
+		}
+		tPinned += d
 	}
 	b.StopTimer()
 	n := float64(b.N)
@@ -78,6 +96,8 @@ grep " $3.tar.gz\$" SHASUMS256.txt | sha256sum -c - >/dev/null; tar -xzf "$3.tar
 	b.ReportMetric(float64(tWarm.Milliseconds())/n, "warm-ms/op")
 	b.ReportMetric(float64(tCold)/float64(tShell), "cold/shell")
 	b.ReportMetric(float64(tWarm)/float64(tShell), "warm/shell")
+	b.ReportMetric(float64(tPinned.Microseconds())/n/1000, "pinned-ms/op")
+	b.ReportMetric(float64(tPinned)/float64(tShell), "pinned/shell")
 }
 
 func syntheticNode(b *testing.B) []byte {

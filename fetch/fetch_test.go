@@ -582,6 +582,75 @@ func TestBinaryPin(t *testing.T) {
 	checkSum(t, res[0].Path, pin)
 }
 
+// A tree pin vouches for an output in place by itself; a derived binary must match it too.
+func TestBinaryTreePin(t *testing.T) {
+	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
+	tg := mustTarget(t, "linux-x64")
+	want, _ := fakebin.Executable("linux", "amd64", "v"+version+"\n")
+	sum := sha256.Sum256(want)
+	pin := hex.EncodeToString(sum[:])
+	withSums := func(o *fetch.Options, r *fetch.Request) { r.TreeSums = true }
+	res, err := e.fetcher(t, withSums).Fetch(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := fetch.TreeSHA256(res[0].Path)
+	if err != nil || res[0].TreeSHA256 != tree || tree == pin || len(tree) != 64 {
+		t.Fatalf("TreeSums: result tree %q, file tree %q (%v), sha256 %s", res[0].TreeSHA256, tree, err, pin)
+	}
+	// Without TreeSums or a tree pin, nothing computes it.
+	if res, _ := e.fetcher(t, nil).Fetch(context.Background(), tg); res[0].TreeSHA256 != "" {
+		t.Errorf("tree hash computed unasked: %+v", res[0])
+	}
+	pinned := func(sum, tree string) func(*fetch.Options, *fetch.Request) {
+		return func(o *fetch.Options, r *fetch.Request) {
+			r.BinaryPin = func(target.Target) (string, bool) { return sum, true }
+			r.BinaryTreePin = func(target.Target) (string, bool) { return tree, true }
+		}
+	}
+	offline := func(sum, tree string) func(*fetch.Options, *fetch.Request) {
+		return func(o *fetch.Options, r *fetch.Request) {
+			pinned(sum, tree)(o, r)
+			o.Mirror, o.CacheDir = "http://127.0.0.1:1", t.TempDir()
+		}
+	}
+	// Both pins and the output in place: kept by the tree hash, with no request at all.
+	res, err = e.fetcher(t, offline(pin, tree)).Fetch(context.Background(), tg)
+	if err != nil || !res[0].UpToDate || res[0].VerifiedBy != fetch.VerifiedByPin || res[0].SHA256 != pin || res[0].TreeSHA256 != tree {
+		t.Fatalf("tree-pinned fast path: res %+v, err %v", res, err)
+	}
+	// A wrong tree pin is not vouched for by the right sha256 pin: no fast path...
+	wrong := strings.Repeat("b", 64)
+	if _, err := e.fetcher(t, offline(pin, wrong)).Fetch(context.Background(), tg); err == nil {
+		t.Fatal("a wrong tree pin was accepted on the fast path")
+	}
+	// ...and the verified binary is refused against it, in place or freshly extracted.
+	for _, remove := range []bool{false, true} {
+		if remove {
+			os.Remove(res[0].Path)
+		}
+		_, err = e.fetcher(t, pinned(pin, wrong)).Fetch(context.Background(), tg)
+		var bp *fetch.BinaryPinMismatchError
+		if !errors.As(err, &bp) || !bp.Tree || bp.Derived != tree || bp.Pinned != wrong || !strings.Contains(err.Error(), "tree pin") {
+			t.Fatalf("output removed %v: err = %v, want a tree BinaryPinMismatchError", remove, err)
+		}
+	}
+	assertEmpty(t, e.out)
+	// A same-size tamper in one chunk fails the tree check: re-derived from the verified archive.
+	res, err = e.fetcher(t, pinned(pin, tree)).Fetch(context.Background(), tg)
+	if err != nil || res[0].TreeSHA256 != tree {
+		t.Fatalf("install with both pins: res %+v, err %v", res, err)
+	}
+	b, _ := os.ReadFile(res[0].Path)
+	b[len(b)/2] ^= 0xff
+	os.WriteFile(res[0].Path, b, 0o755)
+	res, err = e.fetcher(t, pinned(pin, tree)).Fetch(context.Background(), tg)
+	if err != nil || res[0].UpToDate || res[0].VerifiedBy != fetch.VerifiedBySignature {
+		t.Fatalf("tampered tree-pinned output: res %+v, err %v", res, err)
+	}
+	checkSum(t, res[0].Path, pin)
+}
+
 func TestStalledDownloadIsRetriedAndResumed(t *testing.T) {
 	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64"}, TarKinds: []string{"gz"}})
 	archive := "v" + version + "/node-v" + version + "-linux-x64.tar.gz"

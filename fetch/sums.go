@@ -46,7 +46,7 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 	// A cached signature is re-verified on every use, with the keys trusted now.
 	var cachedErr error
 	if asc, err := readRegular(filepath.Join(dir, "SHASUMS256.txt.asc")); err == nil {
-		text, note, err := verifyClearsigned(asc, f.keyring)
+		text, note, err := f.verifyClearsigned(asc)
 		if err == nil {
 			f.noteSignature(v, note)
 			return text, nil
@@ -55,7 +55,7 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 	}
 	if text, err := readRegular(filepath.Join(dir, "SHASUMS256.txt")); err == nil {
 		if sig, err := readRegular(filepath.Join(dir, "SHASUMS256.txt.sig")); err == nil {
-			note, err := verifyDetached(text, sig, f.keyring)
+			note, err := f.verifyDetached(text, sig)
 			if err == nil {
 				f.noteSignature(v, note)
 				return text, nil
@@ -76,7 +76,7 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 	var nf *NotFoundError
 	switch {
 	case err == nil:
-		text, note, err := verifyClearsigned(asc, f.keyring)
+		text, note, err := f.verifyClearsigned(asc)
 		if err != nil {
 			return nil, &SignatureError{What: "SHASUMS256.txt.asc of Node v" + v + " from " + Redact(f.opts.Mirror), Err: err}
 		}
@@ -101,7 +101,7 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	note, err := verifyDetached(text, sig, f.keyring)
+	note, err := f.verifyDetached(text, sig)
 	if err != nil {
 		return nil, &SignatureError{What: where + " (with SHASUMS256.txt.sig)", Err: err}
 	}
@@ -150,4 +150,22 @@ func storeSigned(dir string, files map[string][]byte) error {
 		}
 	}
 	return nil
+}
+
+// verifyClearsigned checks a clearsigned SHASUMS256.txt.asc against the trusted keys.
+func (c *Client) verifyClearsigned(asc []byte) (text []byte, note string, err error) {
+	keys, err := c.keyring()
+	if err != nil {
+		return nil, "", err
+	}
+	return verifyClearsigned(asc, keys)
+}
+
+// verifyDetached checks SHASUMS256.txt against its detached signature and the trusted keys.
+func (c *Client) verifyDetached(text, sig []byte) (string, error) {
+	keys, err := c.keyring()
+	if err != nil {
+		return "", err
+	}
+	return verifyDetached(text, sig, keys)
 }

@@ -57,9 +57,10 @@ func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetc
 		rep.Warnf("--insecure-skip-signature: trusting SHASUMS256.txt of Node v%s from %s without checking its signature", version, fetch.Redact(src.mirror))
 	}
 	req := fetch.Request{
-		Version:   version,
-		Pin:       func(file string) (string, bool) { return p.NodeChecksum(version, file) },
-		BinaryPin: func(t target.Target) (string, bool) { return p.NodeBinary(version, t.Name) },
+		Version:       version,
+		Pin:           func(file string) (string, bool) { return p.NodeChecksum(version, file) },
+		BinaryPin:     func(t target.Target) (string, bool) { return p.NodeBinary(version, t.Name) },
+		BinaryTreePin: func(t target.Target) (string, bool) { return p.NodeBinaryTree(version, t.Name) },
 	}
 	switch ff.format {
 	case "auto":
@@ -109,7 +110,7 @@ extracts only the node binary, checks its format and CPU, and installs it atomic
 	f.StringVar(&o.out, "out", "", "output directory (default: the Tauri dir's binaries/, else ./binaries)")
 	f.StringVar(&o.config, "config", "", "Tauri config file whose dir gets binaries/ (default: the Tauri dir found from the working directory)")
 	f.BoolVar(&o.json, "json", false, "print one JSON document instead of paths (also on failure: every target with ok, error and kind)")
-	f.BoolVar(&o.pin, "pin", false, "write a NODE_BIN_SHA256_<PLATFORM> pin of each verified binary to versions.env (--versions FILE, else ./versions.env, created when missing)")
+	f.BoolVar(&o.pin, "pin", false, "write NODE_BIN_SHA256_<PLATFORM> and NODE_BIN_SHA256TREE_<PLATFORM> pins of each verified binary to versions.env (--versions FILE, else ./versions.env, created when missing)")
 	return cmd
 }
 
@@ -124,6 +125,7 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 		return err
 	}
 	version := req.Version
+	req.TreeSums = o.pin
 	if req.OutDir = o.out; req.OutDir == "" {
 		if req.OutDir, err = tauriSubdir(o.config, nize.BinariesDir, "--out"); err != nil {
 			return err
@@ -189,6 +191,7 @@ func pinBinaries(g *globalOptions, version string, results []fetch.Result) (vers
 	for _, r := range results {
 		if r.Artifact != "" { // a fat file is made from its pinned slices
 			sums[pins.BinaryKey(r.Platform)] = r.SHA256
+			sums[pins.BinaryTreeKey(r.Platform)] = r.TreeSHA256
 		}
 	}
 	ch, err := versions.PinBinaries(path, version, sums)

@@ -94,7 +94,11 @@ func withHint(err error) (string, bool) {
 	case *fetch.DiskFullError:
 		return fmt.Sprintf("%s: free some space there, or point --cache-dir (NIZEPACK_CACHE_DIR) or --out at a disk with room", e), true
 	case *fetch.BinaryPinMismatchError:
-		return fmt.Sprintf("%s: versions.env pins NODE_BIN_SHA256_%s; if the release really changed, run `nizepack fetch-node --pin` to pin the verified binary", e, pins.BinaryKeySuffix(e.Platform)), true
+		key := pins.BinaryKey(e.Platform)
+		if e.Tree {
+			key = pins.BinaryTreeKey(e.Platform)
+		}
+		return fmt.Sprintf("%s: versions.env pins %s; if the release really changed, run `nizepack fetch-node --pin` to pin the verified binary", e, key), true
 	case *fetch.PinMismatchError:
 		return fmt.Sprintf("%s: the signed SHASUMS256.txt says sha256 %s but versions.env pins %s; update the pin only if the release really changed", e.File, e.Signed, e.Pinned), true
 	case *sidecars.NotBuiltError:

@@ -50,6 +50,9 @@ const (
 	// NodeBinSHA256Prefix starts per-target pins of the installed node binary itself, e.g.
 	// NODE_BIN_SHA256_LINUX_X86_64 (fetch-node --pin writes them).
 	NodeBinSHA256Prefix = "NODE_BIN_SHA256_"
+	// NodeBinTreePrefix starts the tree-hash pins of the same binaries (fetch.TreeSHA256), e.g.
+	// NODE_BIN_SHA256TREE_LINUX_X86_64: checked on every core at once, the warm path's fast check.
+	NodeBinTreePrefix = "NODE_BIN_SHA256TREE_"
 	// EnvPrefix is prepended to a key to override it from the environment.
 	EnvPrefix = "NIZEPACK_"
 )
@@ -121,7 +124,7 @@ func Load(embedded []byte, path string, optional bool, environ []string) (*Pins,
 			continue
 		}
 		key := strings.TrimPrefix(k, EnvPrefix)
-		if _, known := p.values[key]; known || strings.HasPrefix(key, NodeSHA256Prefix) || strings.HasPrefix(key, NodeBinSHA256Prefix) {
+		if _, known := p.values[key]; known || strings.HasPrefix(key, NodeSHA256Prefix) || IsBinaryKey(key) {
 			p.values[key] = Value{Value: v, Source: Source("environment ($" + k + ")")}
 		}
 	}
@@ -225,6 +228,20 @@ func BinaryKeySuffix(platform string) string {
 // BinaryKey is the pin name of the node binary installed for a platform, e.g.
 // "NODE_BIN_SHA256_LINUX_X86_64" (version-free, like ChecksumKey).
 func BinaryKey(platform string) string { return NodeBinSHA256Prefix + BinaryKeySuffix(platform) }
+
+// BinaryTreeKey is the tree-hash pin name of the node binary installed for a platform, e.g.
+// "NODE_BIN_SHA256TREE_LINUX_X86_64".
+func BinaryTreeKey(platform string) string { return NodeBinTreePrefix + BinaryKeySuffix(platform) }
+
+// IsBinaryKey reports whether key is a binary pin of either kind.
+func IsBinaryKey(key string) bool {
+	return strings.HasPrefix(key, NodeBinSHA256Prefix) || strings.HasPrefix(key, NodeBinTreePrefix)
+}
+
+// NodeBinaryTree returns the tree-hash pin of a platform's binary, under NodeBinary's rule.
+func (p *Pins) NodeBinaryTree(version, platform string) (string, bool) {
+	return p.pinFor(version, BinaryTreeKey(platform))
+}
 
 // NodeBinary returns the binary pin of a platform for Node version, under NodeChecksum's rule:
 // a pin from a versions.env applies only when that file pins the same NODE_VERSION.

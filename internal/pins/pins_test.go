@@ -94,3 +94,33 @@ func TestMajor(t *testing.T) {
 		}
 	}
 }
+
+func TestBinaryPins(t *testing.T) {
+	if k, tk := BinaryKey("linux-x86_64"), BinaryTreeKey("linux-x86_64"); k != "NODE_BIN_SHA256_LINUX_X86_64" || tk != "NODE_BIN_SHA256TREE_LINUX_X86_64" {
+		t.Errorf("keys = %s, %s", k, tk)
+	}
+	for key, want := range map[string]bool{"NODE_BIN_SHA256_LINUX_X86_64": true, "NODE_BIN_SHA256TREE_MACOS_ARM64": true, "NODE_SHA256_LINUX_X64_TAR_GZ": false, "NODE_BIN_SHA256": false} {
+		if IsBinaryKey(key) != want {
+			t.Errorf("IsBinaryKey(%s) = %v", key, !want)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "versions.env")
+	os.WriteFile(file, []byte("NODE_VERSION=24.21.0\nNODE_BIN_SHA256_LINUX_X86_64=AA\nNODE_BIN_SHA256TREE_LINUX_X86_64=BB\n"), 0o644)
+	p, err := Load([]byte(embedded), file, false, []string{"NIZEPACK_NODE_BIN_SHA256TREE_LINUX_ARM64=cc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, ok := p.NodeBinary("24.21.0", "linux-x86_64"); !ok || sum != "aa" {
+		t.Errorf("NodeBinary = %q, %v", sum, ok)
+	}
+	if tree, ok := p.NodeBinaryTree("24.21.0", "linux-x86_64"); !ok || tree != "bb" {
+		t.Errorf("NodeBinaryTree = %q, %v", tree, ok)
+	}
+	// The environment sets a tree pin; a file's pins do not apply to another version.
+	if tree, ok := p.NodeBinaryTree("24.21.0", "linux-arm64"); !ok || tree != "cc" {
+		t.Errorf("NodeBinaryTree from the environment = %q, %v", tree, ok)
+	}
+	if _, ok := p.NodeBinaryTree("24.22.0", "linux-x86_64"); ok {
+		t.Error("a tree pin of another version applied")
+	}
+}

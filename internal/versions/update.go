@@ -48,7 +48,7 @@ func UpdateFile(path string, r *Release, pinChecksums, dryRun bool) (FileChange,
 			} else {
 				return ch, fmt.Errorf("%s pins %s, but the signed SHASUMS256.txt of Node v%s has no such artifact: remove that line", path, k, r.Version)
 			}
-		case strings.HasPrefix(k, pins.NodeBinSHA256Prefix):
+		case pins.IsBinaryKey(k):
 			if sum, ok := r.Binaries[k]; ok {
 				values[k] = sum
 			} else {
@@ -67,7 +67,7 @@ func UpdateFile(path string, r *Release, pinChecksums, dryRun bool) (FileChange,
 		}
 	}
 	comment := ""
-	if pinChecksums && !hasPrefixKey(existing, pins.NodeSHA256Prefix) && !hasPrefixKey(existing, pins.NodeBinSHA256Prefix) {
+	if pinChecksums && !hasPrefixKey(existing, pins.NodeSHA256Prefix) && !hasBinaryKey(existing) {
 		comment = checksumComment
 	}
 	out, changed := rewriteVersion(data, values, add, comment)
@@ -96,15 +96,16 @@ func rewriteVersion(data []byte, values map[string]string, add []string, comment
 	return out, string(out) != string(data)
 }
 
-// HasBinaryPins reports whether the versions.env at path has NODE_BIN_SHA256_* pins (which
-// UpdateFile refreshes, so the caller must derive Release.Binaries).
+// HasBinaryPins reports whether the versions.env at path has binary pins (NODE_BIN_SHA256_*,
+// NODE_BIN_SHA256TREE_*), which
+// UpdateFile refreshes, so the caller must derive Release.Binaries.
 func HasBinaryPins(path string) bool {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return false
 	}
 	m, err := pins.Parse(data, pins.Source(path))
-	return err == nil && hasPrefixKey(m, pins.NodeBinSHA256Prefix)
+	return err == nil && hasBinaryKey(m)
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -116,6 +117,15 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
+func hasBinaryKey(m map[string]pins.Value) bool {
+	for k := range m {
+		if pins.IsBinaryKey(k) {
+			return true
+		}
+	}
+	return false
+}
+
 func hasPrefixKey(m map[string]pins.Value, prefix string) bool {
 	for k := range m {
 		if strings.HasPrefix(k, prefix) {
@@ -125,9 +135,10 @@ func hasPrefixKey(m map[string]pins.Value, prefix string) bool {
 	return false
 }
 
-const binaryComment = "SHA-256 of the node binary fetch-node installs for each platform, derived from its signature-verified archive (nizepack fetch-node --pin). A binary that matches its pin is trusted without the network."
+const binaryComment = "SHA-256 and SHA-256 tree hash of the node binary fetch-node installs for each platform, derived from its signature-verified archive (nizepack fetch-node --pin). A binary that matches its pins is trusted without the network; the tree hash is checked on every core at once."
 
-// PinBinaries writes NODE_BIN_SHA256_<PLATFORM> pins (key → sum, see pins.BinaryKey) for Node
+// PinBinaries writes NODE_BIN_SHA256_<PLATFORM> and NODE_BIN_SHA256TREE_<PLATFORM> pins (key →
+// sum, see pins.BinaryKey and pins.BinaryTreeKey) for Node
 // version into the versions.env at path, in place and atomically, creating it (with
 // NODE_VERSION) when missing. A file that pins another NODE_VERSION is refused: its pins would
 // not apply to this version.
@@ -156,7 +167,7 @@ func PinBinaries(path, version string, sums map[string]string) (FileChange, erro
 		values[k] = sums[k]
 	}
 	comment := ""
-	if !hasPrefixKey(existing, pins.NodeBinSHA256Prefix) {
+	if !hasBinaryKey(existing) {
 		comment = binaryComment
 	}
 	out, _ := Rewrite(data, map[string]string{pins.NodeVersion: values[pins.NodeVersion]}, add, "")

@@ -55,8 +55,9 @@ type Release struct {
 	// win-*/node.exe) to its signature-verified SHA-256, keyed by the pin name
 	// (pins.ChecksumKey).
 	Checksums map[string]string `json:"checksums"`
-	// Binaries maps NODE_BIN_SHA256_<PLATFORM> pin names to the SHA-256 of the node binary
-	// in that platform's verified default archive, when the caller derived them (DeriveBinaries).
+	// Binaries maps binary pin names (NODE_BIN_SHA256_<PLATFORM>, NODE_BIN_SHA256TREE_<PLATFORM>)
+	// to the SHA-256 and tree hash of the node binary in that platform's verified default
+	// archive, when the caller derived them (DeriveBinaries).
 	Binaries map[string]string `json:"binaries,omitempty"`
 	Skipped  []Skipped         `json:"skipped,omitempty"`
 	// checksumKeys lists Checksums' keys in the targets table's order.
@@ -187,20 +188,21 @@ func checksums(version string, sums fetch.Sums) (map[string]string, []string) {
 
 // DeriveBinaries installs the node binary of every platform of the release into a temp dir
 // (downloading into the client's cache, verified like fetch-node) and records each one's
-// SHA-256 in r.Binaries, keyed by pin name.
+// SHA-256 and tree hash in r.Binaries, keyed by pin name.
 func DeriveBinaries(ctx context.Context, c *fetch.Client, r *Release) error {
 	dir, err := os.MkdirTemp("", "nizepack-pins-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	res, err := c.Install(ctx, fetch.Request{Version: r.Version, OutDir: dir}, target.Single()...)
+	res, err := c.Install(ctx, fetch.Request{Version: r.Version, OutDir: dir, TreeSums: true}, target.Single()...)
 	if err != nil {
 		return fmt.Errorf("deriving the node binary pins of Node v%s: %w", r.Version, err)
 	}
 	r.Binaries = map[string]string{}
 	for _, x := range res {
 		r.Binaries[pins.BinaryKey(x.Platform)] = x.SHA256
+		r.Binaries[pins.BinaryTreeKey(x.Platform)] = x.TreeSHA256
 	}
 	return nil
 }
