@@ -32,8 +32,9 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"nomodules":   cmdNomodules,
 	"pgwire":      cmdPgwire, // raw and pgx Postgres clients
 	"bgproc":      cmdBgproc,
-	"reseed":      cmdReseed,  // rewrite a PGlite seed's version record
-	"runhint":     cmdRunhint, // run a `nizepack ...` hint as printed
+	"reseed":      cmdReseed,    // rewrite a PGlite seed's version record
+	"seedfault":   cmdSeedFault, // damage a PGlite seed: truncate, unsafe, flip
+	"runhint":     cmdRunhint,   // run a `nizepack ...` hint as printed
 	"lsdir":       cmdLsdir,
 	"sha256file":  cmdSHA256File, // sha256file FILE: sets $SHA256 to the file's SHA-256
 	"replace":     cmdReplace,    // replace REGEXP TEXT FILE: rewrite matching text in FILE

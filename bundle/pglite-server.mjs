@@ -29,6 +29,7 @@ import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { PGlite } from "@electric-sql/pglite";
 import { Console } from "node:console";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -47,6 +48,9 @@ const SEED_META = "pglite-seed.json";
 const MANIFEST_FILE = "nizepack-manifest.json";
 // Present in the data dir while a seed is being unpacked: a dir holding it is ours to clear.
 const UNPACKING = ".pglite-seed-unpacking";
+// Present while the databases a seeded first start writes after opening are owed (see
+// deferredDb); it holds them until each is renamed into base/.
+const PENDING = ".pglite-seed-pending";
 const USAGE =
   "usage: pglite-server --db=<dir> [--port=<N>] [--database=<name>] [--max-connections=<N>] [--host=<addr>] [--parent-pid=<N>] [--exit-on-stdin-close]";
 
@@ -360,45 +364,91 @@ function dataDirEmpty(dir) {
 
 // clearInterruptedUnpack: a dir still marked as being unpacked holds only what an earlier,
 // killed unpack wrote (the marker is written before anything else and removed last).
-function clearInterruptedUnpack(dir) {
+function clearInterruptedUnpack(dir, say = true) {
   if (!fs.existsSync(path.join(dir, UNPACKING))) return;
   for (const n of fs.readdirSync(dir)) {
     if (n === LOCK_FILE || n === UNPACKING) continue;
     fs.rmSync(path.join(dir, n), { recursive: true, force: true });
   }
   fs.unlinkSync(path.join(dir, UNPACKING));
-  process.stderr.write(`${NAME}: cleared an interrupted seed unpack in ${dir}\n`);
+  if (say) process.stderr.write(`${NAME}: cleared an interrupted seed unpack in ${dir}\n`);
 }
 
-// tarEntries yields { name, type, mode, data } for each entry of an uncompressed USTAR tar:
-// regular files ("0") and directories ("5") only, relative names without "..".
-function* tarEntries(buf, what) {
-  const str = (h, off, len) => {
+// tarHeader parses one 512-byte USTAR header: { name, type, mode, size }, or null for the
+// end-of-archive block. Regular files ("0") and directories ("5") only, relative names
+// without "..".
+function tarHeader(h, what) {
+  const str = (off, len) => {
     const s = h.subarray(off, off + len);
     const z = s.indexOf(0);
     return s.toString("utf8", 0, z < 0 ? len : z);
   };
+  if (h.every((b) => b === 0)) return null;
+  const prefix = str(345, 155);
+  const name = (prefix ? `${prefix}/` : "") + str(0, 100);
+  const size = parseInt(str(124, 12).trim() || "0", 8);
+  const mode = parseInt(str(100, 8).trim() || "644", 8);
+  const type = h[156] === 0 ? "0" : String.fromCharCode(h[156]);
+  const clean = name.replace(/\/+$/, "");
+  if (!Number.isSafeInteger(size) || size < 0) throw new CleanError(`${what} is damaged: entry ${clean} has no valid size`);
+  if (!clean || clean.startsWith("/") || /\\|^[A-Za-z]:/.test(clean) || clean.split("/").some((p) => p === ".." || p === ".")) {
+    throw new CleanError(`${what} has an entry with an unsafe name: ${JSON.stringify(name)}`);
+  }
+  if (type !== "0" && type !== "5") throw new CleanError(`${what}: entry ${clean} is of tar type ${JSON.stringify(type)}, not a file or directory`);
+  return { name: clean, type, mode: Number.isNaN(mode) ? 0o644 : mode & 0o777, size };
+}
+
+const tarPadded = (size) => Math.ceil(size / 512) * 512;
+
+// tarEntries yields { name, type, mode, data } for each entry of an uncompressed tar in buf.
+function* tarEntries(buf, what) {
   let off = 0;
   while (off + 512 <= buf.length) {
-    const h = buf.subarray(off, off + 512);
-    if (h.every((b) => b === 0)) return;
-    const prefix = str(h, 345, 155);
-    const name = (prefix ? `${prefix}/` : "") + str(h, 0, 100);
-    const size = parseInt(str(h, 124, 12).trim() || "0", 8);
-    const mode = parseInt(str(h, 100, 8).trim() || "644", 8);
-    const type = h[156] === 0 ? "0" : String.fromCharCode(h[156]);
+    const h = tarHeader(buf.subarray(off, off + 512), what);
+    if (!h) return;
     off += 512;
-    if (!Number.isSafeInteger(size) || size < 0 || off + size > buf.length) {
-      throw new CleanError(`${what} is damaged: entry ${name} runs past the end`);
-    }
-    const clean = name.replace(/\/+$/, "");
-    if (!clean || clean.startsWith("/") || /\\|^[A-Za-z]:/.test(clean) || clean.split("/").some((p) => p === ".." || p === ".")) {
-      throw new CleanError(`${what} has an entry with an unsafe name: ${JSON.stringify(name)}`);
-    }
-    if (type !== "0" && type !== "5") throw new CleanError(`${what}: entry ${clean} is of tar type ${JSON.stringify(type)}, not a file or directory`);
-    yield { name: clean, type, mode: Number.isNaN(mode) ? 0o644 : mode & 0o777, data: buf.subarray(off, off + size) };
-    off += Math.ceil(size / 512) * 512;
+    if (off + h.size > buf.length) throw new CleanError(`${what} is damaged: entry ${h.name} runs past the end`);
+    yield { ...h, data: buf.subarray(off, off + h.size) };
+    off += tarPadded(h.size);
   }
+}
+
+// streamTarEntries is tarEntries over a stream of chunks (a gunzip stream): each entry comes as
+// soon as its bytes are in, so the files are written while the rest is still being
+// decompressed on another thread.
+async function* streamTarEntries(chunks, what) {
+  let parts = [];
+  let have = 0;
+  let need = 512;
+  let h = null; // the entry whose data is awaited
+  for await (const chunk of chunks) {
+    parts.push(chunk);
+    have += chunk.length;
+    if (have < need) continue;
+    const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts, have);
+    let off = 0;
+    for (;;) {
+      if (!h) {
+        if (buf.length - off < 512) {
+          need = 512;
+          break;
+        }
+        h = tarHeader(buf.subarray(off, off + 512), what);
+        if (!h) return;
+        off += 512;
+      }
+      if (buf.length - off < tarPadded(h.size)) {
+        need = tarPadded(h.size);
+        break;
+      }
+      yield { ...h, data: buf.subarray(off, off + h.size) };
+      off += tarPadded(h.size);
+      h = null;
+    }
+    parts = off < buf.length ? [buf.subarray(off)] : [];
+    have = buf.length - off;
+  }
+  if (h) throw new CleanError(`${what} is damaged: entry ${h.name} runs past the end`);
 }
 
 // readSeedMeta reads the seed's first entry from the start of the archive alone.
@@ -428,63 +478,221 @@ function readSeedMeta(seedPath) {
   return meta;
 }
 
-// bundledPGlite is the PGlite version this bundle was made from, per the manifest beside it.
-function bundledPGlite(seedPath) {
+// bundleManifest is what the manifest beside the bundle says about the seed: the PGlite version
+// the bundle was made from and the seed's SHA-256.
+function bundleManifest(seedPath) {
   const mpath = besideBundle(MANIFEST_FILE);
-  let version;
+  let m;
   try {
-    version = JSON.parse(fs.readFileSync(mpath, "utf8")).packages["@electric-sql/pglite"];
+    m = JSON.parse(fs.readFileSync(mpath, "utf8"));
   } catch (err) {
     throw new CleanError(`refusing the seed ${seedPath}: cannot tell which PGlite this bundle has from ${mpath} (${err.code || oneLine(err)})`);
   }
+  const version = m && m.packages && m.packages["@electric-sql/pglite"];
   if (typeof version !== "string") throw new CleanError(`refusing the seed ${seedPath}: ${mpath} names no @electric-sql/pglite version`);
-  return version;
+  const entry = Array.isArray(m.files) ? m.files.find((f) => f && f.name === SEED_FILE) : null;
+  return { mpath, version, sha256: entry && typeof entry.sha256 === "string" ? entry.sha256 : null };
 }
 
-// seedDataDir unpacks the seed into dir when it applies; it returns a line for stderr, or null.
-function seedDataDir(dir, database) {
+// deferredDb returns the oid of a seed entry under a database initdb makes (template1,
+// template0, postgres: base/<oid> below Postgres' FirstNormalObjectId, 16384), or null. Opening
+// the seed's own database reads none of them, so a first start writes them after it opens: 900
+// of a seed's 1300 files. (PGlite serves one database; only CREATE DATABASE reads template1.)
+function deferredDb(name) {
+  const m = /^base\/(\d+)(\/|$)/.exec(name);
+  return m && Number(m[1]) < 16384 ? m[1] : null;
+}
+
+// openSeed streams the seed's entries. Decompression runs on libuv's thread pool, ahead of the
+// writes that consume it, so unpacking costs about the writes alone.
+function openSeed(seedPath) {
+  const input = fs.createReadStream(seedPath, { highWaterMark: 1 << 20 });
+  const gunzip = zlib.createGunzip({ chunkSize: 1 << 20, readableHighWaterMark: 64 << 20 });
+  input.once("error", (err) => gunzip.destroy(err));
+  input.pipe(gunzip);
+  return {
+    entries: streamTarEntries(gunzip, `the seed ${seedPath}`),
+    close() {
+      input.destroy();
+      gunzip.destroy();
+    },
+  };
+}
+
+// writeSeedEntry writes one seed entry under root; a failure is the dir's, worded as such.
+function writeSeedEntry(root, e, made, seedPath) {
+  const p = path.join(root, ...e.name.split("/"));
+  try {
+    const parent = e.type === "5" ? p : path.dirname(p);
+    if (!made.has(parent)) {
+      mkdirAll(parent);
+      made.add(parent);
+    }
+    if (e.type === "0") fs.writeFileSync(p, e.data, { mode: e.mode || 0o600 });
+  } catch (err) {
+    throw new CleanError(`cannot unpack the seed ${seedPath} into ${root}: ${describeFsError(err)}`);
+  }
+}
+
+// seedReadError words an error of reading the seed (a CleanError is already worded).
+function seedReadError(err, seedPath) {
+  return err instanceof CleanError ? err : new CleanError(`cannot read the seed ${seedPath}: ${oneLine(err)}`);
+}
+
+// seedDataDir unpacks the seed into dir when it applies: everything but the deferred databases
+// (deferredDb), which finish, called once the server listens, writes into PENDING and renames
+// into base/. It returns { line, finish } (finish resolves to a line for stderr), or null.
+async function seedDataDir(dir, database) {
   const seedPath = besideBundle(SEED_FILE);
   if (!fs.existsSync(seedPath)) return null;
   clearInterruptedUnpack(dir);
   if (!dataDirEmpty(dir)) return null;
   const meta = readSeedMeta(seedPath);
   if (meta.database !== database) return null;
-  const bundled = bundledPGlite(seedPath);
-  if (meta.pglite !== bundled) {
-    throw new CleanError(
-      `refusing the seed ${seedPath}: it was made with PGlite ${meta.pglite}, but this server bundles PGlite ${bundled}; remake it with nizepack bundle-pglite`,
-    );
-  }
+  checkSeed(seedPath, meta);
   const t0 = performance.now();
-  let tar;
-  try {
-    tar = zlib.gunzipSync(fs.readFileSync(seedPath));
-  } catch (err) {
-    throw new CleanError(`cannot read the seed ${seedPath}: ${oneLine(err)}`);
-  }
+  const seed = openSeed(seedPath);
+  const made = new Set([dir]);
+  const later = []; // deferred entries read so far
   let files = 0;
   let bytes = 0;
   try {
     fs.writeFileSync(path.join(dir, UNPACKING), "");
-    for (const e of tarEntries(tar, `the seed ${seedPath}`)) {
+    for (;;) {
+      let next;
+      try {
+        next = await seed.entries.next();
+      } catch (err) {
+        throw seedReadError(err, seedPath);
+      }
+      if (next.done) break;
+      const e = next.value;
       if (e.name === SEED_META) continue;
-      const p = path.join(dir, ...e.name.split("/"));
-      if (e.type === "5") {
-        mkdirAll(p);
+      if (deferredDb(e.name)) {
+        later.push(e);
+        if (meta.format >= 2) break; // they come last: the rest are deferred too
         continue;
       }
-      mkdirAll(path.dirname(p));
-      fs.writeFileSync(p, e.data, { mode: e.mode || 0o600 });
-      files++;
-      bytes += e.data.length;
+      writeSeedEntry(dir, e, made, seedPath);
+      if (e.type === "0") {
+        files++;
+        bytes += e.data.length;
+      }
     }
+    // Openable now. PENDING, made before the unpack marker goes, says the rest is owed.
+    if (later.length) fs.mkdirSync(path.join(dir, PENDING));
     fs.unlinkSync(path.join(dir, UNPACKING));
   } catch (err) {
+    seed.close();
+    // Leave the dir as it was (empty), not half a data dir.
+    try {
+      clearInterruptedUnpack(dir, false);
+    } catch {}
     if (err instanceof CleanError) throw err;
     throw new CleanError(`cannot unpack the seed ${seedPath} into ${dir}: ${describeFsError(err)}`);
   }
   const ms = Math.round(performance.now() - t0);
-  return `first start from the seed ${seedPath} (database ${database}, PGlite ${meta.pglite}): unpacked ${files} files (${(bytes / 1048576).toFixed(1)} MiB) in ${ms} ms`;
+  const line = `first start from the seed ${seedPath} (database ${database}, PGlite ${meta.pglite}): unpacked ${files} files (${(bytes / 1048576).toFixed(1)} MiB) in ${ms} ms`;
+  if (!later.length) {
+    seed.close();
+    return { line, finish: null };
+  }
+  const rest = meta.format >= 2 ? seed.entries : (async function* () {})();
+  return {
+    line: `${line}; template1, template0 and postgres follow once it listens`,
+    finish: () => writeDeferred(dir, seedPath, later, rest, () => stopping).finally(() => seed.close()),
+  };
+}
+
+// writeDeferred writes the deferred databases (the entries in first, then those of rest) into
+// dir/PENDING, yielding to the event loop as it goes so clients are served meanwhile, renames
+// each into base/ (skipping any already there) and removes PENDING. It stops early, leaving
+// PENDING for the next start, when stopped() says the server is stopping.
+async function writeDeferred(dir, seedPath, first, rest, stopped) {
+  const t0 = performance.now();
+  const pending = path.join(dir, PENDING);
+  const made = new Set([pending]);
+  let files = 0;
+  const put = async (e) => {
+    if (!deferredDb(e.name)) throw new CleanError(`the seed ${seedPath} is out of order: ${e.name} comes after the deferred databases`);
+    writeSeedEntry(pending, e, made, seedPath);
+    if (e.type === "0" && ++files % 32 === 0) await new Promise((resolve) => setImmediate(resolve));
+  };
+  for (const e of first) {
+    if (stopped()) return null;
+    await put(e);
+  }
+  try {
+    for await (const e of rest) {
+      if (stopped()) return null;
+      await put(e);
+    }
+  } catch (err) {
+    throw seedReadError(err, seedPath);
+  }
+  const base = path.join(pending, "base");
+  const oids = fs.existsSync(base) ? fs.readdirSync(base) : [];
+  try {
+    for (const oid of oids) {
+      if (!fs.existsSync(path.join(dir, "base", oid))) fs.renameSync(path.join(base, oid), path.join(dir, "base", oid));
+    }
+    fs.rmSync(pending, { recursive: true, force: true });
+  } catch (err) {
+    throw new CleanError(`cannot finish the seeded data dir ${dir}: ${describeFsError(err)}`);
+  }
+  return `wrote the seed's other databases (${files} files) in ${Math.round(performance.now() - t0)} ms`;
+}
+
+// finishPendingSeed completes a data dir whose seeded first start stopped before it wrote all
+// its databases (PENDING is there), from the seed, before PGlite opens it.
+async function finishPendingSeed(dir) {
+  const pending = path.join(dir, PENDING);
+  if (!fs.existsSync(pending)) return null;
+  const seedPath = besideBundle(SEED_FILE);
+  if (!fs.existsSync(seedPath)) {
+    throw new CleanError(
+      `${dir} was seeded by a first start that stopped before it wrote the databases template1, template0 and postgres, and the seed to finish it, ${seedPath}, is gone; restore the app's pglite-seed.tar.gz, or remove ${dir} to start afresh`,
+    );
+  }
+  checkSeed(seedPath, readSeedMeta(seedPath));
+  fs.rmSync(pending, { recursive: true, force: true });
+  fs.mkdirSync(pending);
+  const seed = openSeed(seedPath);
+  const present = new Set(fs.readdirSync(path.join(dir, "base")));
+  const owed = (async function* () {
+    for await (const e of seed.entries) {
+      const oid = deferredDb(e.name);
+      if (oid && !present.has(oid)) yield e;
+    }
+  })();
+  try {
+    return await writeDeferred(dir, seedPath, [], owed, () => false);
+  } finally {
+    seed.close();
+  }
+}
+
+// checkSeed refuses a seed made with another PGlite than the one bundled, or whose bytes are not
+// the ones the manifest lists (damaged or changed since bundle-pglite made it): a first start
+// must not stop half way through a broken seed, nor a later one be unable to finish it.
+function checkSeed(seedPath, meta) {
+  const m = bundleManifest(seedPath);
+  if (meta.pglite !== m.version) {
+    throw new CleanError(
+      `refusing the seed ${seedPath}: it was made with PGlite ${meta.pglite}, but this server bundles PGlite ${m.version}; remake it with nizepack bundle-pglite`,
+    );
+  }
+  let sum;
+  try {
+    sum = crypto.createHash("sha256").update(fs.readFileSync(seedPath)).digest("hex");
+  } catch (err) {
+    throw new CleanError(`cannot read the seed ${seedPath}: ${describeFsError(err)}`);
+  }
+  if (sum !== m.sha256) {
+    throw new CleanError(
+      `refusing the seed ${seedPath}: its sha256 is ${sum}, not the ${m.sha256 || "(none)"} ${m.mpath} lists for it (damaged or changed since it was made); remake it with nizepack bundle-pglite`,
+    );
+  }
 }
 
 // openDatabase opens PGlite on the named database. An existing one opens directly (one PGlite
@@ -617,6 +825,16 @@ function copyFromStdin(sql) {
   return /(^|;)\s*copy\b[^;]*?\bfrom\s+stdin\b/i.test(s);
 }
 
+// readsOtherDatabases: is the message a query or parse of CREATE, DROP or ALTER DATABASE, which
+// read the databases a seeded first start writes after it listens?
+function readsOtherDatabases(type, msg) {
+  if (type !== "Q" && type !== "P") return false;
+  let [sql, off] = readCstr(msg, 5);
+  if (type === "P") [sql] = readCstr(msg, off);
+  if (sql === null) return false;
+  return /\b(create|drop|alter)\s+database\b/i.test(sql.replace(/--[^\n]*/g, " ").replace(/\/\*[\s\S]*?\*\//g, " "));
+}
+
 const COPY_REFUSED =
   "COPY ... FROM STDIN is not supported by pglite-server (PGlite cannot take copy data over the wire); insert the rows with INSERT instead";
 const COPY_REFUSAL_SQL = `DO $pglite_server$ BEGIN RAISE EXCEPTION USING ERRCODE = '0A000', MESSAGE = '${COPY_REFUSED}'; END $pglite_server$`;
@@ -722,7 +940,7 @@ class Session {
   }
 
   pump() {
-    while (this.state === "startup" || this.state === "ready") {
+    while (!this.held && (this.state === "startup" || this.state === "ready")) {
       if (this.state === "startup") {
         if (this.buf.length < 4) return;
         const len = this.buf.readInt32BE(0);
@@ -751,6 +969,20 @@ class Session {
       if (this.buf.length < 1 + len) return;
       const msg = this.buf.subarray(0, 1 + len);
       this.buf = this.buf.subarray(1 + len);
+      if (finishing && readsOtherDatabases(type, msg)) {
+        // Held until a seeded first start has written template1 and the others (and this
+        // session's later messages with it, in order).
+        this.held = true;
+        this.sock.pause();
+        finishing.finally(() => {
+          this.held = false;
+          if (this.state !== "ready") return;
+          this.onMessage(type, msg);
+          this.sock.resume();
+          this.pump();
+        });
+        return;
+      }
       this.onMessage(type, msg);
     }
   }
@@ -906,12 +1138,14 @@ let db = null;
 let front = null;
 let backend = null;
 let opening = null;
+let finishing = null; // writing the deferred databases of a seeded first start
 let stopping = false;
 async function stop(why) {
   if (stopping) return;
   stopping = true;
   if (why) process.stderr.write(`${NAME}: ${why}; stopping\n`);
   try {
+    if (finishing) await finishing;
     if (opening) db = await opening.catch(() => null);
     if (front) await front.close();
     if (backend) await backend.stop();
@@ -982,8 +1216,13 @@ async function main() {
   if (stopping) return;
   await checkPort(opts.host, opts.port);
   acquireLock(opts.db);
-  const seeded = seedDataDir(opts.db, opts.database);
-  if (seeded) process.stderr.write(`${NAME}: ${seeded}\n`);
+  const seeded = await seedDataDir(opts.db, opts.database);
+  if (seeded) process.stderr.write(`${NAME}: ${seeded.line}\n`);
+  else {
+    const finished = await finishPendingSeed(opts.db);
+    if (finished) process.stderr.write(`${NAME}: finished an interrupted seeded first start: ${finished}\n`);
+  }
+  if (stopping) return;
   opening = openDatabase(opts.db, opts.database);
   db = await opening;
   opening = null;
@@ -1003,6 +1242,15 @@ async function main() {
   }
   if (stopping) return;
   process.stdout.write(`{"port": ${port}}\n`);
+  if (seeded && seeded.finish) {
+    finishing = seeded
+      .finish()
+      .then((line) => line && process.stderr.write(`${NAME}: ${line}\n`))
+      .catch((err) => process.stderr.write(`${NAME}: ${oneLine(err)}; the next start finishes it\n`))
+      .finally(() => {
+        finishing = null;
+      });
+  }
 }
 
 main().catch(fail);

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,8 +34,9 @@ const (
 	// PGlitePackage is the npm package whose version a seed must match.
 	PGlitePackage = "@electric-sql/pglite"
 
-	// seedFormat changes whenever a seed made from the same bundle would differ.
-	seedFormat = 1
+	// seedFormat changes whenever a seed made from the same bundle would differ. 2: the
+	// databases a first start writes after it opens (deferredDir) come last.
+	seedFormat = 2
 	// DefaultSeedDatabase is the database a seed holds when Seed.Database is empty (the
 	// server's own default --database).
 	DefaultSeedDatabase = "postgres"
@@ -280,9 +282,23 @@ func seedSkip(rel string) bool {
 	return rel == "postmaster.pid" || strings.HasPrefix(rel, ".pglite-server.lock")
 }
 
+// deferredDir reports whether rel (slash-separated) is the dir of a database initdb makes
+// (template1, template0, postgres: base/<oid> with an oid below Postgres' FirstNormalObjectId,
+// 16384). A seeded first start opens the seed's own database before it writes these, so they
+// go last in the archive.
+func deferredDir(rel string) bool {
+	oid, ok := strings.CutPrefix(rel, "base/")
+	if !ok || oid == "" || strings.Trim(oid, "0123456789") != "" {
+		return false
+	}
+	n, err := strconv.Atoi(oid)
+	return err == nil && n < 16384
+}
+
 // writeSeed archives the data dir as a gzipped USTAR tar (regular files and dirs only, sorted,
-// zero times and owners): first SeedMetaFile, then the dir. The server reads it with Node's zlib
-// and a small tar reader, so it needs no tar binary (Windows).
+// zero times and owners): first SeedMetaFile, then the dir, with the deferred database dirs
+// (deferredDir) last. The server reads it with Node's zlib and a small tar reader, so it needs
+// no tar binary (Windows).
 func writeSeed(ctx context.Context, data, dst string, meta seedMeta) (*File, error) {
 	f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -308,7 +324,8 @@ func writeSeed(ctx context.Context, data, dst string, meta seedMeta) (*File, err
 		if _, err := tw.Write(mj); err != nil {
 			return err
 		}
-		return filepath.WalkDir(data, func(p string, d fs.DirEntry, err error) error {
+		var deferred []string
+		err = filepath.WalkDir(data, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
@@ -323,34 +340,31 @@ func writeSeed(ctx context.Context, data, dst string, meta seedMeta) (*File, err
 			if seedSkip(rel) {
 				return nil
 			}
-			info, err := d.Info()
-			if err != nil {
-				return err
+			if d.IsDir() && deferredDir(rel) {
+				deferred = append(deferred, p)
+				return fs.SkipDir
 			}
-			hdr := &tar.Header{Name: rel, Mode: int64(info.Mode().Perm()), Format: tar.FormatUSTAR, ModTime: time.Unix(0, 0)}
-			switch {
-			case d.IsDir():
-				hdr.Typeflag, hdr.Name = tar.TypeDir, rel+"/"
-				return tw.WriteHeader(hdr)
-			case info.Mode().IsRegular():
-				hdr.Typeflag, hdr.Size = tar.TypeReg, info.Size()
-				if err := tw.WriteHeader(hdr); err != nil {
-					return err
-				}
-				in, err := os.Open(p)
+			return archiveEntry(tw, p, rel, d)
+		})
+		for _, root := range deferred {
+			if err != nil {
+				break
+			}
+			err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 				if err != nil {
 					return err
 				}
-				defer in.Close()
-				n, err := io.Copy(tw, in)
-				if err == nil && n != info.Size() {
-					err = fmt.Errorf("%s changed size while it was archived", p)
+				if err := ctx.Err(); err != nil {
+					return err
 				}
-				return err
-			default:
-				return fmt.Errorf("%s in the PGlite data dir is neither a file nor a directory", p)
-			}
-		})
+				rel, err := filepath.Rel(data, p)
+				if err != nil {
+					return err
+				}
+				return archiveEntry(tw, p, filepath.ToSlash(rel), d)
+			})
+		}
+		return err
 	}()
 	if werr == nil {
 		werr = tw.Close()
@@ -414,4 +428,35 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// archiveEntry adds the file or dir at p to the seed as rel.
+func archiveEntry(tw *tar.Writer, p, rel string, d fs.DirEntry) error {
+	info, err := d.Info()
+	if err != nil {
+		return err
+	}
+	hdr := &tar.Header{Name: rel, Mode: int64(info.Mode().Perm()), Format: tar.FormatUSTAR, ModTime: time.Unix(0, 0)}
+	switch {
+	case d.IsDir():
+		hdr.Typeflag, hdr.Name = tar.TypeDir, rel+"/"
+		return tw.WriteHeader(hdr)
+	case info.Mode().IsRegular():
+		hdr.Typeflag, hdr.Size = tar.TypeReg, info.Size()
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		n, err := io.Copy(tw, in)
+		if err == nil && n != info.Size() {
+			err = fmt.Errorf("%s changed size while it was archived", p)
+		}
+		return err
+	default:
+		return fmt.Errorf("%s in the PGlite data dir is neither a file nor a directory", p)
+	}
 }

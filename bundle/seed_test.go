@@ -274,3 +274,30 @@ func TestSeedErrors(t *testing.T) {
 		t.Errorf("a bad database name: %v; want an InputError", err)
 	}
 }
+
+// The databases a first start writes after it listens (template1, template0, postgres) come last
+// in the archive, after everything it opens; the rest keeps its sorted order.
+func TestWriteSeedOrder(t *testing.T) {
+	data := t.TempDir()
+	for _, f := range []string{"PG_VERSION", "base/1/1259", "base/16384/1259", "base/16384/PG_VERSION", "base/4/1259", "base/5/1259", "base/99999/1", "global/1213", "pg_wal/000000010000000000000001", "postmaster.pid"} {
+		p := filepath.Join(data, filepath.FromSlash(f))
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		os.WriteFile(p, []byte(f), 0o600)
+	}
+	dst := filepath.Join(t.TempDir(), SeedFile)
+	if _, err := writeSeed(context.Background(), data, dst, seedMeta{Database: "nize", PGlite: "0.5.14"}); err != nil {
+		t.Fatal(err)
+	}
+	names := seedEntries(t, dst)
+	want := []string{SeedMetaFile, "PG_VERSION", "base/", "base/16384/", "base/16384/1259", "base/16384/PG_VERSION", "base/99999/", "base/99999/1",
+		"global/", "global/1213", "pg_wal/", "pg_wal/000000010000000000000001",
+		"base/1/", "base/1/1259", "base/4/", "base/4/1259", "base/5/", "base/5/1259"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("entries:\n got %v\nwant %v", names, want)
+	}
+	for rel, want := range map[string]bool{"base/1": true, "base/5": true, "base/16383": true, "base/16384": false, "base/1/1259": false, "base": false, "global/1": false, "base/x": false} {
+		if deferredDir(rel) != want {
+			t.Errorf("deferredDir(%s) = %v", rel, !want)
+		}
+	}
+}
