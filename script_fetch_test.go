@@ -265,14 +265,18 @@ func scriptEnviron(ts *testscript.TestScript) []string {
 	return env
 }
 
-// sha256file FILE: sets $SHA256 to FILE's SHA-256 (lowercase hex), to compare with a pin.
+// sha256file FILE [OUT]: sets $SHA256 to FILE's SHA-256 (lowercase hex), to compare with a
+// pin, and writes it with a newline to OUT when given.
 func cmdSHA256File(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: sha256file FILE")
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: sha256file FILE [OUT]")
 	}
 	sum, _, err := filehash.SHA256(ts.MkAbs(args[0]))
 	ts.Check(err)
 	ts.Setenv("SHA256", sum)
+	if len(args) == 2 {
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(sum+"\n"), 0o644))
+	}
 }
 
 // replace REGEXP TEXT FILE: replaces every match of REGEXP (multi-line mode) in FILE with TEXT

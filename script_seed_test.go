@@ -19,7 +19,8 @@ import (
 //
 //	$NIZEPACK_BIN           the folder holding the nizepack test binary: `env PATH=$NIZEPACK_BIN`
 //	                        leaves a script with nizepack and nothing else on PATH
-//	reseed ARCHIVE VERSION  rewrite a seed's pglite-seed.json as if PGlite VERSION had made it
+//	reseed ARCHIVE FIELD VALUE  set FIELD of a seed's pglite-seed.json (e.g. pglite 0.5.13) and
+//	                        its sha256 in the manifest beside it
 //	seedfault ARCHIVE FAULT damage a seed: truncate, unsafe (an entry "../evil"), flip a byte
 
 // setupSeed exports $NIZEPACK_BIN.
@@ -34,8 +35,8 @@ func setupSeed(env *testscript.Env) error {
 }
 
 func cmdReseed(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: reseed ARCHIVE VERSION")
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: reseed ARCHIVE FIELD VALUE")
 	}
 	path := ts.MkAbs(args[0])
 	data, err := os.ReadFile(path)
@@ -44,7 +45,7 @@ func cmdReseed(ts *testscript.TestScript, neg bool, args []string) {
 		if first {
 			var meta map[string]any
 			ts.Check(json.Unmarshal(body, &meta))
-			meta["pglite"] = args[1]
+			meta[args[1]] = args[2]
 			var err error
 			body, err = json.Marshal(meta)
 			ts.Check(err)
@@ -53,6 +54,7 @@ func cmdReseed(ts *testscript.TestScript, neg bool, args []string) {
 		writeTarEntry(ts, tw, hdr, body)
 	})
 	ts.Check(os.WriteFile(path, data, 0o644))
+	vouchFor(ts, path, data)
 }
 
 // rewriteSeed rewrites a gzipped tar: each entry goes through each, which writes what it wants
@@ -116,6 +118,11 @@ func cmdSeedFault(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("seedfault: unknown fault %q", args[1])
 	}
 	ts.Check(os.WriteFile(path, data, 0o644))
+	vouchFor(ts, path, data)
+}
+
+// vouchFor rewrites the seed's size and sha256 in the manifest beside it to match data.
+func vouchFor(ts *testscript.TestScript, path string, data []byte) {
 	manifest := filepath.Join(filepath.Dir(path), "nizepack-manifest.json")
 	mdata, err := os.ReadFile(manifest)
 	ts.Check(err)
@@ -129,7 +136,7 @@ func cmdSeedFault(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	if !found {
-		ts.Fatalf("seedfault: %s does not list %s", manifest, filepath.Base(path))
+		ts.Fatalf("%s does not list %s", manifest, filepath.Base(path))
 	}
 	mdata, err = json.MarshalIndent(m, "", "  ")
 	ts.Check(err)

@@ -36,7 +36,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"seedfault":   cmdSeedFault, // damage a PGlite seed: truncate, unsafe, flip
 	"runhint":     cmdRunhint,   // run a `nizepack ...` hint as printed
 	"lsdir":       cmdLsdir,
-	"sha256file":  cmdSHA256File, // sha256file FILE: sets $SHA256 to the file's SHA-256
+	"sha256file":  cmdSHA256File, // sha256file FILE [OUT]: sets $SHA256 to the file's SHA-256
 	"replace":     cmdReplace,    // replace REGEXP TEXT FILE: rewrite matching text in FILE
 }
 

@@ -51,6 +51,7 @@ const UNPACKING = ".pglite-seed-unpacking";
 // Present while the databases a seeded first start writes after opening are owed (see
 // deferredDb); it holds them until each is renamed into base/.
 const PENDING = ".pglite-seed-pending";
+const PENDING_SEED = "seed.sha256"; // in PENDING: the seed that owes them
 const USAGE =
   "usage: pglite-server --db=<dir> [--port=<N>] [--database=<name>] [--max-connections=<N>] [--host=<addr>] [--parent-pid=<N>] [--exit-on-stdin-close]";
 
@@ -498,6 +499,9 @@ function bundleManifest(seedPath) {
 // template0, postgres: base/<oid> below Postgres' FirstNormalObjectId, 16384), or null. Opening
 // the seed's own database reads none of them, so a first start writes them after it opens: 900
 // of a seed's 1300 files. (PGlite serves one database; only CREATE DATABASE reads template1.)
+// A seed of one of those databases defers nothing (canDefer).
+const INITDB_DATABASES = ["template1", "template0", "postgres"];
+const canDefer = (meta) => !INITDB_DATABASES.includes(meta.database);
 function deferredDb(name) {
   const m = /^base\/(\d+)(\/|$)/.exec(name);
   return m && Number(m[1]) < 16384 ? m[1] : null;
@@ -549,7 +553,8 @@ async function seedDataDir(dir, database) {
   if (!dataDirEmpty(dir)) return null;
   const meta = readSeedMeta(seedPath);
   if (meta.database !== database) return null;
-  checkSeed(seedPath, meta);
+  const sum = checkSeed(seedPath, meta);
+  const deferring = canDefer(meta);
   const t0 = performance.now();
   const seed = openSeed(seedPath);
   const made = new Set([dir]);
@@ -568,7 +573,7 @@ async function seedDataDir(dir, database) {
       if (next.done) break;
       const e = next.value;
       if (e.name === SEED_META) continue;
-      if (deferredDb(e.name)) {
+      if (deferring && deferredDb(e.name)) {
         later.push(e);
         if (meta.format >= 2) break; // they come last: the rest are deferred too
         continue;
@@ -579,8 +584,12 @@ async function seedDataDir(dir, database) {
         bytes += e.data.length;
       }
     }
-    // Openable now. PENDING, made before the unpack marker goes, says the rest is owed.
-    if (later.length) fs.mkdirSync(path.join(dir, PENDING));
+    // Openable now. PENDING, made before the unpack marker goes, says the rest is owed, and
+    // from which seed: only the same one may finish it.
+    if (later.length) {
+      fs.mkdirSync(path.join(dir, PENDING));
+      fs.writeFileSync(path.join(dir, PENDING, PENDING_SEED), `${sum}\n`);
+    }
     fs.unlinkSync(path.join(dir, UNPACKING));
   } catch (err) {
     seed.close();
@@ -598,6 +607,8 @@ async function seedDataDir(dir, database) {
     return { line, finish: null };
   }
   const rest = meta.format >= 2 ? seed.entries : (async function* () {})();
+  otherDatabasesMissing = true;
+  otherDatabasesWhy = "still being written";
   return {
     line: `${line}; template1, template0 and postgres follow once it listens`,
     finish: () => writeDeferred(dir, seedPath, later, rest, () => stopping).finally(() => seed.close()),
@@ -634,29 +645,63 @@ async function writeDeferred(dir, seedPath, first, rest, stopped) {
   const oids = fs.existsSync(base) ? fs.readdirSync(base) : [];
   try {
     for (const oid of oids) {
-      if (!fs.existsSync(path.join(dir, "base", oid))) fs.renameSync(path.join(base, oid), path.join(dir, "base", oid));
+      if (!fs.existsSync(path.join(dir, "base", oid))) await renameRetrying(path.join(base, oid), path.join(dir, "base", oid));
     }
     fs.rmSync(pending, { recursive: true, force: true });
   } catch (err) {
     throw new CleanError(`cannot finish the seeded data dir ${dir}: ${describeFsError(err)}`);
   }
+  otherDatabasesMissing = false;
   return `wrote the seed's other databases (${files} files) in ${Math.round(performance.now() - t0)} ms`;
 }
 
+// renameRetrying renames a dir, retrying for up to 2 s while Windows refuses because another
+// process (an antivirus, the indexer) still has a file in it open.
+async function renameRetrying(from, to) {
+  for (let wait = 10; ; wait *= 2) {
+    try {
+      fs.renameSync(from, to);
+      return;
+    } catch (err) {
+      if (!["EPERM", "EACCES", "EBUSY"].includes(err.code) || wait > 1280) throw err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 // finishPendingSeed completes a data dir whose seeded first start stopped before it wrote all
-// its databases (PENDING is there), from the seed, before PGlite opens it.
+// its databases (PENDING is there), from the same seed, before PGlite opens it. Without that
+// seed (gone, changed, another PGlite's) the database the app uses is still whole: the server
+// serves it and refuses only the statements that need the missing ones, saying so.
 async function finishPendingSeed(dir) {
   const pending = path.join(dir, PENDING);
   if (!fs.existsSync(pending)) return null;
   const seedPath = besideBundle(SEED_FILE);
+  let recorded = "";
+  try {
+    recorded = fs.readFileSync(path.join(pending, PENDING_SEED), "utf8").trim();
+  } catch {}
+  let why = null;
   if (!fs.existsSync(seedPath)) {
-    throw new CleanError(
-      `${dir} was seeded by a first start that stopped before it wrote the databases template1, template0 and postgres, and the seed to finish it, ${seedPath}, is gone; restore the app's pglite-seed.tar.gz, or remove ${dir} to start afresh`,
-    );
+    why = `the seed ${seedPath} to finish them from is gone`;
+  } else {
+    try {
+      if (checkSeed(seedPath, readSeedMeta(seedPath)) !== recorded) why = `the seed ${seedPath} is not the one the first start used`;
+    } catch (err) {
+      why = oneLine(err);
+    }
   }
-  checkSeed(seedPath, readSeedMeta(seedPath));
-  fs.rmSync(pending, { recursive: true, force: true });
-  fs.mkdirSync(pending);
+  if (why) {
+    otherDatabasesMissing = true;
+    otherDatabasesWhy = `a seeded first start stopped before it wrote them, and ${why}`;
+    process.stderr.write(
+      `${NAME}: warning: ${dir} lacks template1, template0 and postgres: ${otherDatabasesWhy}; serving it anyway, with CREATE, DROP and ALTER DATABASE refused (restore the app's seed, or start afresh from an empty dir)\n`,
+    );
+    return null;
+  }
+  for (const n of fs.readdirSync(pending)) {
+    if (n !== PENDING_SEED) fs.rmSync(path.join(pending, n), { recursive: true, force: true });
+  }
   const seed = openSeed(seedPath);
   const present = new Set(fs.readdirSync(path.join(dir, "base")));
   const owed = (async function* () {
@@ -672,7 +717,8 @@ async function finishPendingSeed(dir) {
   }
 }
 
-// checkSeed refuses a seed made with another PGlite than the one bundled, or whose bytes are not
+// checkSeed returns the seed's SHA-256. It refuses a seed made with another PGlite than the one
+// bundled, or whose bytes are not
 // the ones the manifest lists (damaged or changed since bundle-pglite made it): a first start
 // must not stop half way through a broken seed, nor a later one be unable to finish it.
 function checkSeed(seedPath, meta) {
@@ -693,6 +739,7 @@ function checkSeed(seedPath, meta) {
       `refusing the seed ${seedPath}: its sha256 is ${sum}, not the ${m.sha256 || "(none)"} ${m.mpath} lists for it (damaged or changed since it was made); remake it with nizepack bundle-pglite`,
     );
   }
+  return sum;
 }
 
 // openDatabase opens PGlite on the named database. An existing one opens directly (one PGlite
@@ -833,6 +880,15 @@ function readsOtherDatabases(type, msg) {
   if (type === "P") [sql] = readCstr(msg, off);
   if (sql === null) return false;
   return /\b(create|drop|alter)\s+database\b/i.test(sql.replace(/--[^\n]*/g, " ").replace(/\/\*[\s\S]*?\*\//g, " "));
+}
+
+// otherDatabasesMissing: template1, template0 and postgres of a seeded dir are not all on disk
+// (owed, or unfinishable: otherDatabasesWhy says why); the statements that read them fail.
+let otherDatabasesMissing = false;
+let otherDatabasesWhy = "";
+function otherDatabasesRefusalSQL() {
+  const text = `template1, template0 and postgres of this seeded data dir are not on disk (${otherDatabasesWhy}), so pglite-server refuses CREATE, DROP and ALTER DATABASE`;
+  return `DO $pglite_server$ BEGIN RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = '${text.replace(/'/g, "''")}'; END $pglite_server$`;
 }
 
 const COPY_REFUSED =
@@ -1031,14 +1087,16 @@ class Session {
       case "Q": {
         const [sql] = readCstr(msg, 5);
         if (sql !== null && copyFromStdin(sql)) msg = queryFrame(COPY_REFUSAL_SQL);
+        else if (otherDatabasesMissing && readsOtherDatabases(type, msg)) msg = queryFrame(otherDatabasesRefusalSQL());
         break;
       }
       case "P": {
         const [name, off] = readCstr(msg, 5);
         const [sql] = readCstr(msg, off);
-        if (name !== null && sql !== null && copyFromStdin(sql)) {
-          msg = frame("P", Buffer.concat([cstr(name), cstr(COPY_REFUSAL_SQL), Buffer.from([0, 0])]));
-        }
+        let refusal = null;
+        if (name !== null && sql !== null && copyFromStdin(sql)) refusal = COPY_REFUSAL_SQL;
+        else if (otherDatabasesMissing && readsOtherDatabases(type, msg)) refusal = otherDatabasesRefusalSQL();
+        if (refusal) msg = frame("P", Buffer.concat([cstr(name), cstr(refusal), Buffer.from([0, 0])]));
         break;
       }
     }
@@ -1246,7 +1304,10 @@ async function main() {
     finishing = seeded
       .finish()
       .then((line) => line && process.stderr.write(`${NAME}: ${line}\n`))
-      .catch((err) => process.stderr.write(`${NAME}: ${oneLine(err)}; the next start finishes it\n`))
+      .catch((err) => {
+        otherDatabasesWhy = oneLine(err);
+        process.stderr.write(`${NAME}: ${otherDatabasesWhy}; the next start finishes it\n`);
+      })
       .finally(() => {
         finishing = null;
       });

@@ -116,8 +116,9 @@ type Request struct {
 	// BinaryTreePin returns the SHA-256 tree hash (see TreeSHA256) the installed node binary of
 	// a target must have, e.g. a NODE_BIN_SHA256TREE_<TARGET> line. With both pins, an output
 	// in place is checked by the tree hash alone, which reads and hashes the binary on every
-	// core at once (a plain SHA-256 is one sequential pass); a binary extracted from the
-	// verified archive must match both.
+	// core at once (a plain SHA-256 is one sequential pass), and BinaryPin's value is reported
+	// as its SHA-256: the two must describe the same binary (e.g. come from the same file). A
+	// binary extracted from the verified archive must match both.
 	BinaryTreePin func(t target.Target) (string, bool)
 	// TreeSums makes every Result carry its binary's TreeSHA256 (for writing tree pins); it
 	// costs one parallel pass over each binary that no tree pin already vouches for.
@@ -516,13 +517,12 @@ func (f *installer) holdsPinned(out string, p binaryPins) (derived, bool) {
 		return d, err == nil && d.tree == p.tree
 	}
 	var got string
-	if got, d.size, err = filehash.SHA256(out); err != nil || got != p.sum {
-		return d, false
-	}
 	if p.wantTree {
-		d.tree, _, err = filehash.TreeSHA256(out)
+		got, d.tree, d.size, err = filehash.SHA256AndTree(out) // both of the same bytes
+	} else {
+		got, d.size, err = filehash.SHA256(out)
 	}
-	return d, err == nil
+	return d, err == nil && got == p.sum
 }
 
 var (
@@ -544,10 +544,16 @@ func (f *installer) derive(ctx context.Context, archive, want string, kind Kind,
 	if modeOK(out) {
 		// Most runs find the output in place: derive the hash without writing anything, while
 		// the output is hashed on the other core, and keep it when the two agree.
-		existing := make(chan string, 1)
+		type hashes struct{ sum, tree string }
+		existing := make(chan hashes, 1)
 		go func() {
-			s, _, _ := filehash.SHA256(out)
-			existing <- s
+			var h hashes
+			if pin.wantTree {
+				h.sum, h.tree, _, _ = filehash.SHA256AndTree(out) // both of the same bytes
+			} else {
+				h.sum, _, _ = filehash.SHA256(out)
+			}
+			existing <- h
 		}()
 		bh, n := sha256.New(), &countingWriter{}
 		aw := newAsyncWriter(io.MultiWriter(bh, n))
@@ -566,15 +572,11 @@ func (f *installer) derive(ctx context.Context, archive, want string, kind Kind,
 		if pin.sum != "" && d.sum != pin.sum {
 			return d, pin.check(d, t, file)
 		}
-		if have == d.sum {
+		if have.sum == d.sum {
 			if err := checkFormat(out, t, file); err != nil {
 				return d, err
 			}
-			if pin.wantTree {
-				if d.tree, _, err = filehash.TreeSHA256(out); err != nil {
-					return d, fmt.Errorf("reading %s: %w", out, err)
-				}
-			}
+			d.tree = have.tree
 			if err := pin.check(d, t, file); err != nil {
 				return d, err
 			}

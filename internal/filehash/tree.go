@@ -135,6 +135,41 @@ func treeSum(size int64, buffered bool, chunk func(buf []byte, off, n int64) ([]
 	if err := errors.Join(errs...); err != nil {
 		return "", err
 	}
+	return treeRoot(size, leaves), nil
+}
+
+// SHA256AndTree returns a file's SHA-256 and tree hash (lowercase hex) and its size from one
+// pass over one open file, so both describe the same bytes even when the file is replaced
+// meanwhile. It runs at plain SHA-256 speed; use it only when both are needed.
+func SHA256AndTree(path string) (sum, tree string, size int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", "", 0, err
+	}
+	defer f.Close()
+	plain := sha256.New()
+	var leaves []byte
+	buf := make([]byte, TreeChunk)
+	for {
+		n, rerr := io.ReadFull(f, buf)
+		if n > 0 {
+			plain.Write(buf[:n])
+			leaf := sha256.Sum256(buf[:n])
+			leaves = append(leaves, leaf[:]...)
+			size += int64(n)
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return "", "", 0, fmt.Errorf("reading %s: %w", path, rerr)
+		}
+	}
+	return hex.EncodeToString(plain.Sum(nil)), treeRoot(size, leaves), size, nil
+}
+
+// treeRoot is the tree hash of a size-byte input from its leaves, in order.
+func treeRoot(size int64, leaves []byte) string {
 	h := sha256.New()
 	var header [16]byte
 	binary.BigEndian.PutUint64(header[:8], TreeChunk)
@@ -142,5 +177,5 @@ func treeSum(size int64, buffered bool, chunk func(buf []byte, off, n int64) ([]
 	h.Write([]byte(treeTag))
 	h.Write(header[:])
 	h.Write(leaves)
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil))
 }

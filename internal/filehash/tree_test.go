@@ -49,6 +49,16 @@ func TestTreeSHA256(t *testing.T) {
 	if err != nil || n != int64(len(data)) || sum != sequentialTree(data) {
 		t.Errorf("TreeSHA256(file) = %s, %d, %v", sum, n, err)
 	}
+	// SHA256AndTree: both hashes of the same bytes in one pass, for every size.
+	for _, size := range []int{0, 1, TreeChunk, 3*TreeChunk + 5} {
+		q := filepath.Join(t.TempDir(), "g")
+		os.WriteFile(q, data[:size], 0o644)
+		want := sha256.Sum256(data[:size])
+		plain, tree, n, err := SHA256AndTree(q)
+		if err != nil || n != int64(size) || plain != hex.EncodeToString(want[:]) || tree != sequentialTree(data[:size]) {
+			t.Errorf("size %d: SHA256AndTree = %s, %s, %d, %v", size, plain, tree, n, err)
+		}
+	}
 	// One flipped byte in the last chunk changes the root.
 	data[len(data)-1] ^= 1
 	if got, _ := TreeSHA256At(bytes.NewReader(data), int64(len(data))); got == sum {

@@ -238,8 +238,14 @@ func IsBinaryKey(key string) bool {
 	return strings.HasPrefix(key, NodeBinSHA256Prefix) || strings.HasPrefix(key, NodeBinTreePrefix)
 }
 
-// NodeBinaryTree returns the tree-hash pin of a platform's binary, under NodeBinary's rule.
+// NodeBinaryTree returns the tree-hash pin of a platform's binary, under NodeBinary's rule. It
+// applies only beside a SHA-256 pin from the same layer (the same file, the environment), so
+// overriding one of the pair never leaves the other vouching for another binary.
 func (p *Pins) NodeBinaryTree(version, platform string) (string, bool) {
+	sum, tree := p.values[BinaryKey(platform)], p.values[BinaryTreeKey(platform)]
+	if sum.Source != tree.Source {
+		return "", false
+	}
 	return p.pinFor(version, BinaryTreeKey(platform))
 }
 

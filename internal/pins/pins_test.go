@@ -116,11 +116,21 @@ func TestBinaryPins(t *testing.T) {
 	if tree, ok := p.NodeBinaryTree("24.21.0", "linux-x86_64"); !ok || tree != "bb" {
 		t.Errorf("NodeBinaryTree = %q, %v", tree, ok)
 	}
-	// The environment sets a tree pin; a file's pins do not apply to another version.
-	if tree, ok := p.NodeBinaryTree("24.21.0", "linux-arm64"); !ok || tree != "cc" {
-		t.Errorf("NodeBinaryTree from the environment = %q, %v", tree, ok)
-	}
 	if _, ok := p.NodeBinaryTree("24.22.0", "linux-x86_64"); ok {
 		t.Error("a tree pin of another version applied")
 	}
+	// A tree pin applies only beside the SHA-256 pin of the same layer: the environment's alone,
+	// or overriding only one of a file's pair, does not vouch for anything.
+	if tree, ok := p.NodeBinaryTree("24.21.0", "linux-arm64"); ok {
+		t.Errorf("a tree pin without its SHA-256 pin applied: %q", tree)
+	}
+	p.Set(BinaryKey("linux-x86_64"), "dd", Env)
+	if tree, ok := p.NodeBinaryTree("24.21.0", "linux-x86_64"); ok {
+		t.Errorf("a file's tree pin applied beside an overridden SHA-256 pin: %q", tree)
+	}
+	p.Set(BinaryTreeKey("linux-x86_64"), "ee", Env)
+	if tree, ok := p.NodeBinaryTree("24.21.0", "linux-x86_64"); !ok || tree != "ee" {
+		t.Errorf("the environment's pair: tree = %q, %v", tree, ok)
+	}
+
 }
