@@ -879,7 +879,12 @@ function readsOtherDatabases(type, msg) {
   let [sql, off] = readCstr(msg, 5);
   if (type === "P") [sql] = readCstr(msg, off);
   if (sql === null) return false;
-  return /\b(create|drop|alter)\s+database\b/i.test(sql.replace(/--[^\n]*/g, " ").replace(/\/\*[\s\S]*?\*\//g, " "));
+  // A statement start, comments ignored (as copyFromStdin); not the words inside a string.
+  const bare = sql
+    .replace(/--[^\n]*/g, " ")
+    .replace(/\/\*[\s\S]*?\*\//g, " ")
+    .replace(/'(?:[^']|'')*'/g, "''");
+  return /(^|;)\s*(create|drop|alter)\s+database\b/i.test(bare);
 }
 
 // otherDatabasesMissing: template1, template0 and postgres of a seeded dir are not all on disk
