@@ -401,22 +401,9 @@ function tarHeader(h, what) {
 
 const tarPadded = (size) => Math.ceil(size / 512) * 512;
 
-// tarEntries yields { name, type, mode, data } for each entry of an uncompressed tar in buf.
-function* tarEntries(buf, what) {
-  let off = 0;
-  while (off + 512 <= buf.length) {
-    const h = tarHeader(buf.subarray(off, off + 512), what);
-    if (!h) return;
-    off += 512;
-    if (off + h.size > buf.length) throw new CleanError(`${what} is damaged: entry ${h.name} runs past the end`);
-    yield { ...h, data: buf.subarray(off, off + h.size) };
-    off += tarPadded(h.size);
-  }
-}
-
-// streamTarEntries is tarEntries over a stream of chunks (a gunzip stream): each entry comes as
-// soon as its bytes are in, so the files are written while the rest is still being
-// decompressed on another thread.
+// streamTarEntries yields { name, type, mode, data } for each entry of an uncompressed tar
+// arriving as a stream of chunks (a gunzip stream): each entry comes as soon as its bytes are
+// in, so the files are written while the rest is still being decompressed on another thread.
 async function* streamTarEntries(chunks, what) {
   let parts = [];
   let have = 0;
@@ -452,22 +439,12 @@ async function* streamTarEntries(chunks, what) {
   if (h) throw new CleanError(`${what} is damaged: entry ${h.name} runs past the end`);
 }
 
-// readSeedMeta reads the seed's first entry from the start of the archive alone.
-function readSeedMeta(seedPath) {
-  const fd = fs.openSync(seedPath, "r");
-  let head;
-  try {
-    const b = Buffer.alloc(64 * 1024);
-    const n = fs.readSync(fd, b, 0, b.length, 0);
-    head = zlib.gunzipSync(b.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  } catch (err) {
-    throw new CleanError(`cannot read the seed ${seedPath}: ${oneLine(err)}`);
-  } finally {
-    fs.closeSync(fd);
-  }
+// readSeedMeta reads the seed's first entry, SEED_META, off its stream (openSeed), which then
+// goes on with the data dir.
+async function readSeedMeta(seed, seedPath) {
   let meta;
   try {
-    const first = tarEntries(head, `the seed ${seedPath}`).next().value;
+    const first = (await seed.entries.next()).value;
     if (!first || first.name !== SEED_META) throw new Error(`its first entry is not ${SEED_META}`);
     meta = JSON.parse(first.data.toString("utf8"));
   } catch (err) {
@@ -551,12 +528,24 @@ async function seedDataDir(dir, database) {
   if (!fs.existsSync(seedPath)) return null;
   clearInterruptedUnpack(dir);
   if (!dataDirEmpty(dir)) return null;
-  const meta = readSeedMeta(seedPath);
-  if (meta.database !== database) return null;
-  const sum = checkSeed(seedPath, meta);
-  const deferring = canDefer(meta);
   const t0 = performance.now();
   const seed = openSeed(seedPath);
+  let handedOff = false; // to finish, which closes it
+  try {
+    const meta = await readSeedMeta(seed, seedPath);
+    if (meta.database !== database) return null;
+    const result = await unpackSeed(dir, database, seed, seedPath, meta, t0);
+    handedOff = result.finish !== null;
+    return result;
+  } finally {
+    if (!handedOff) seed.close();
+  }
+}
+
+// unpackSeed is seedDataDir once the seed applies: all but the deferred databases, now.
+async function unpackSeed(dir, database, seed, seedPath, meta, t0) {
+  const sum = checkSeed(seedPath, meta);
+  const deferring = canDefer(meta);
   const made = new Set([dir]);
   const later = []; // deferred entries read so far
   let files = 0;
@@ -572,7 +561,6 @@ async function seedDataDir(dir, database) {
       }
       if (next.done) break;
       const e = next.value;
-      if (e.name === SEED_META) continue;
       if (deferring && deferredDb(e.name)) {
         later.push(e);
         if (meta.format >= 2) break; // they come last: the rest are deferred too
@@ -592,7 +580,6 @@ async function seedDataDir(dir, database) {
     }
     fs.unlinkSync(path.join(dir, UNPACKING));
   } catch (err) {
-    seed.close();
     // Leave the dir as it was (empty), not half a data dir.
     try {
       clearInterruptedUnpack(dir, false);
@@ -602,10 +589,7 @@ async function seedDataDir(dir, database) {
   }
   const ms = Math.round(performance.now() - t0);
   const line = `first start from the seed ${seedPath} (database ${database}, PGlite ${meta.pglite}): unpacked ${files} files (${(bytes / 1048576).toFixed(1)} MiB) in ${ms} ms`;
-  if (!later.length) {
-    seed.close();
-    return { line, finish: null };
-  }
+  if (!later.length) return { line, finish: null };
   const rest = meta.format >= 2 ? seed.entries : (async function* () {})();
   otherDatabasesMissing = true;
   otherDatabasesWhy = "still being written";
@@ -682,16 +666,19 @@ async function finishPendingSeed(dir) {
     recorded = fs.readFileSync(path.join(pending, PENDING_SEED), "utf8").trim();
   } catch {}
   let why = null;
+  let seed = null;
   if (!fs.existsSync(seedPath)) {
     why = `the seed ${seedPath} to finish them from is gone`;
   } else {
+    seed = openSeed(seedPath);
     try {
-      if (checkSeed(seedPath, readSeedMeta(seedPath)) !== recorded) why = `the seed ${seedPath} is not the one the first start used`;
+      if (checkSeed(seedPath, await readSeedMeta(seed, seedPath)) !== recorded) why = `the seed ${seedPath} is not the one the first start used`;
     } catch (err) {
       why = oneLine(err);
     }
   }
   if (why) {
+    if (seed) seed.close();
     otherDatabasesMissing = true;
     otherDatabasesWhy = `a seeded first start stopped before it wrote them, and ${why}`;
     process.stderr.write(
@@ -702,7 +689,6 @@ async function finishPendingSeed(dir) {
   for (const n of fs.readdirSync(pending)) {
     if (n !== PENDING_SEED) fs.rmSync(path.join(pending, n), { recursive: true, force: true });
   }
-  const seed = openSeed(seedPath);
   const present = new Set(fs.readdirSync(path.join(dir, "base")));
   const owed = (async function* () {
     for await (const e of seed.entries) {

@@ -324,33 +324,10 @@ func writeSeed(ctx context.Context, data, dst string, meta seedMeta) (*File, err
 		if _, err := tw.Write(mj); err != nil {
 			return err
 		}
+		// The tree, then the deferred dirs it skipped.
 		var deferred []string
-		err = filepath.WalkDir(data, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			rel, err := filepath.Rel(data, p)
-			if err != nil || rel == "." {
-				return err
-			}
-			rel = filepath.ToSlash(rel)
-			if seedSkip(rel) {
-				return nil
-			}
-			if d.IsDir() && deferredDir(rel) {
-				deferred = append(deferred, p)
-				return fs.SkipDir
-			}
-			return archiveEntry(tw, p, rel, d)
-		})
-		for _, root := range deferred {
-			if err != nil {
-				break
-			}
-			err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		walk := func(root string, deferring bool) error {
+			return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 				if err != nil {
 					return err
 				}
@@ -358,11 +335,25 @@ func writeSeed(ctx context.Context, data, dst string, meta seedMeta) (*File, err
 					return err
 				}
 				rel, err := filepath.Rel(data, p)
-				if err != nil {
+				if err != nil || rel == "." {
 					return err
 				}
-				return archiveEntry(tw, p, filepath.ToSlash(rel), d)
+				rel = filepath.ToSlash(rel)
+				if seedSkip(rel) {
+					return nil
+				}
+				if deferring && d.IsDir() && deferredDir(rel) {
+					deferred = append(deferred, p)
+					return fs.SkipDir
+				}
+				return archiveEntry(tw, p, rel, d)
 			})
+		}
+		err = walk(data, true)
+		for _, root := range deferred {
+			if err == nil {
+				err = walk(root, false)
+			}
 		}
 		return err
 	}()

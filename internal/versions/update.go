@@ -67,7 +67,7 @@ func UpdateFile(path string, r *Release, pinChecksums, dryRun bool) (FileChange,
 		}
 	}
 	comment := ""
-	if pinChecksums && !hasPrefixKey(existing, pins.NodeSHA256Prefix) && !hasBinaryKey(existing) {
+	if pinChecksums && !hasKey(existing, isChecksumKey) && !hasKey(existing, pins.IsBinaryKey) {
 		comment = checksumComment
 	}
 	out, changed := rewriteVersion(data, values, add, comment)
@@ -105,7 +105,7 @@ func HasBinaryPins(path string) bool {
 		return false
 	}
 	m, err := pins.Parse(data, pins.Source(path))
-	return err == nil && hasBinaryKey(m)
+	return err == nil && hasKey(m, pins.IsBinaryKey)
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -117,23 +117,17 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-func hasBinaryKey(m map[string]pins.Value) bool {
+// hasKey reports whether any key of m satisfies is.
+func hasKey(m map[string]pins.Value, is func(key string) bool) bool {
 	for k := range m {
-		if pins.IsBinaryKey(k) {
+		if is(k) {
 			return true
 		}
 	}
 	return false
 }
 
-func hasPrefixKey(m map[string]pins.Value, prefix string) bool {
-	for k := range m {
-		if strings.HasPrefix(k, prefix) {
-			return true
-		}
-	}
-	return false
-}
+func isChecksumKey(key string) bool { return strings.HasPrefix(key, pins.NodeSHA256Prefix) }
 
 const binaryComment = "SHA-256 and SHA-256 tree hash of the node binary fetch-node installs for each platform, derived from its signature-verified archive (nizepack fetch-node --pin). A binary that matches its pins is trusted without the network; the tree hash is checked on every core at once."
 
@@ -167,7 +161,7 @@ func PinBinaries(path, version string, sums map[string]string) (FileChange, erro
 		values[k] = sums[k]
 	}
 	comment := ""
-	if !hasBinaryKey(existing) {
+	if !hasKey(existing, pins.IsBinaryKey) {
 		comment = binaryComment
 	}
 	out, _ := Rewrite(data, map[string]string{pins.NodeVersion: values[pins.NodeVersion]}, add, "")
