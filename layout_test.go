@@ -24,7 +24,7 @@ var publicPackages = []string{"fetch", "bundle", "sidecars", "tauri", "target", 
 var commandPackages = []string{"internal/cli", "internal/nize", "internal/prepare", "internal/verify", "internal/smoke", "internal/versions"}
 
 // testKits are imported only from tests and bench.
-var testKits = []string{"internal/nodemirror", "internal/fakebin"}
+var testKits = []string{"internal/nodemirror", "internal/fakebin", "internal/fakepg"}
 
 // goPackage is one directory of the module, as parsed from its sources.
 type goPackage struct {

@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"archive/tar"
-	"bufio"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -12,16 +11,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/nize/nizepack/internal/proc"
+	"github.com/nize/nizepack/internal/pgserver"
 )
 
 const (
@@ -73,9 +69,12 @@ type SeedInfo struct {
 
 // seedMeta is SeedMetaFile, the seed's first entry.
 type seedMeta struct {
-	Tool     string            `json:"tool"`
-	Format   int               `json:"format"`
-	Database string            `json:"database"`
+	Tool     string `json:"tool"`
+	Format   int    `json:"format"`
+	Database string `json:"database"`
+	// Served is the database the server served when it made the seed (its port line's
+	// "database"): PGlite 0.3.x serves template1 whatever --database says. "" when unknown.
+	Served   string            `json:"served,omitempty"`
 	PGlite   string            `json:"pglite"`
 	Packages map[string]string `json:"packages"`
 }
@@ -150,8 +149,9 @@ func reuseSeed(oldOut string, old *manifest, key, dir string) (*File, bool) {
 }
 
 // makeSeed runs the bundle in dir with seed.Node on a fresh data dir until it announces its
-// port, stops it cleanly (SIGTERM; on Windows, EOF on stdin with --exit-on-stdin-close) and
-// archives the data dir into dir/SeedFile.
+// port and answers a query (so it has finished starting and set up its own shutdown), stops it
+// (SIGTERM; on Windows, EOF on stdin with --exit-on-stdin-close), waits for its own clean
+// shutdown and archives the data dir into dir/SeedFile.
 func makeSeed(ctx context.Context, seed Seed, database, dir string, packages map[string]string) (*File, error) {
 	work, err := os.MkdirTemp("", "nizepack-seed-")
 	if err != nil {
@@ -159,18 +159,6 @@ func makeSeed(ctx context.Context, seed Seed, database, dir string, packages map
 	}
 	defer os.RemoveAll(work)
 	data := filepath.Join(work, "data")
-	fail := func(problem string, stderr *proc.Tail) (*File, error) {
-		e := &SeedError{Node: seed.Node, Problem: problem}
-		if stderr != nil {
-			e.Stderr = stderr.String()
-		}
-		return nil, e
-	}
-
-	args := []string{filepath.Join(dir, ServerFile), "--db=" + data, "--port=0", "--database=" + database}
-	if runtime.GOOS == "windows" {
-		args = append(args, "--exit-on-stdin-close")
-	}
 	node := seed.Node
 	if !filepath.IsAbs(node) && strings.ContainsAny(node, `/\`) {
 		// Relative to our working dir, not to the server's (a temp dir).
@@ -178,91 +166,48 @@ func makeSeed(ctx context.Context, seed Seed, database, dir string, packages map
 			return nil, err
 		}
 	}
-	cmd := exec.Command(node, args...)
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "NODE_OPTIONS=")
-	stderr := &proc.Tail{}
-	cmd.Stderr = stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	defer stdin.Close()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		return fail(fmt.Sprintf("cannot run it: %v", err), nil)
-	}
-	done := make(chan error, 1)
-	lines := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		lines <- line
-		io.Copy(io.Discard, stdout) // to EOF: Wait closes the pipe, so it comes after
-		done <- cmd.Wait()
-	}()
-	kill := func() {
-		cmd.Process.Kill()
-	}
 	timeout := seed.StartTimeout
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	var line string
-	select {
-	case line = <-lines:
-	case <-timer.C:
-		kill()
-		<-done
-		return fail(fmt.Sprintf("the server printed no {\"port\": N} line within %s", timeout), stderr)
-	case <-ctx.Done():
-		kill()
-		<-done
-		return nil, ctx.Err()
-	}
-	var msg struct {
-		Port *int `json:"port"`
-	}
-	if json.Unmarshal([]byte(strings.TrimSpace(line)), &msg) != nil || msg.Port == nil {
-		kill()
-		err := <-done
-		if strings.TrimSpace(line) == "" {
-			return fail(fmt.Sprintf("the server ended (%v) without printing its {\"port\": N} line", proc.ExitText(err)), stderr)
+	srv, err := pgserver.Start(ctx, pgserver.Options{
+		Runtime: node, Server: filepath.Join(dir, ServerFile), DataDir: data,
+		Args: []string{"--database=" + database}, Dir: work, StartTimeout: timeout,
+	})
+	defer srv.Kill()
+	fail := func(problem string) (*File, error) {
+		e := &SeedError{Node: seed.Node, Problem: problem}
+		if srv != nil {
+			e.Stderr = srv.Stderr()
 		}
-		return fail(fmt.Sprintf("the server's first stdout line is %q, not {\"port\": N}", strings.TrimSpace(line)), stderr)
+		return nil, e
 	}
-
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if srv == nil {
+			return fail(fmt.Sprintf("cannot run it: %v", err))
+		}
+		return fail(err.Error())
+	}
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	err = srv.Ready(rctx, database)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return fail(fmt.Sprintf("the server announced port %d but did not answer a query: %v", srv.Line.Port, err))
+	}
 	// A clean stop: the server runs CHECKPOINT and closes PGlite, so the dir needs no recovery.
-	if runtime.GOOS == "windows" {
-		stdin.Close()
-	} else if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		kill()
-		<-done
-		return fail(fmt.Sprintf("sending SIGTERM: %v", err), stderr)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			return fail(fmt.Sprintf("the server did not stop cleanly (%s)", proc.ExitText(err)), stderr)
-		}
-	case <-time.After(time.Minute):
-		kill()
-		<-done
-		return fail("the server did not stop within a minute of being told to", stderr)
-	case <-ctx.Done():
-		kill()
-		<-done
-		return nil, ctx.Err()
+	if _, err := srv.Stop(time.Minute); err != nil {
+		return fail(err.Error())
 	}
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
-		return fail("the server ran but left no PGlite data dir (no PG_VERSION): is the entry a PGlite server?", stderr)
+		return fail("the server ran but left no PGlite data dir (no PG_VERSION): is the entry a PGlite server?")
 	}
-	meta := seedMeta{Tool: "nizepack bundle-pglite", Format: seedFormat, Database: database, PGlite: packages[PGlitePackage], Packages: pglitePackages(packages)}
+	meta := seedMeta{Tool: "nizepack bundle-pglite", Format: seedFormat, Database: database, Served: srv.Line.Database, PGlite: packages[PGlitePackage], Packages: pglitePackages(packages)}
 	return writeSeed(ctx, data, filepath.Join(dir, SeedFile), meta)
 }
 

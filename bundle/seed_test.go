@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/nize/nizepack/internal/fakepg"
 )
 
 // The test binary doubles as a fake node: with BUNDLE_FAKE_NODE set it acts like the server
@@ -55,7 +57,12 @@ func fakeNode(mode string, args []string) int {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
-	fmt.Println(`{"port": 5432}`)
+	port, err := fakepg.Listen() // answers the driver's readiness query
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("{\"port\": %d}\n", port)
 	eof := make(chan struct{})
 	go func() { io.Copy(io.Discard, os.Stdin); close(eof) }()
 	select {

@@ -6,25 +6,18 @@
 package smoke
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/nize/nizepack/bundle"
-	"github.com/nize/nizepack/internal/proc"
+	"github.com/nize/nizepack/internal/pgserver"
 	"github.com/nize/nizepack/report"
 	"github.com/nize/nizepack/target"
 )
@@ -77,10 +70,15 @@ type Result struct {
 	Server   string `json:"server"`
 	Port     int    `json:"port"`
 	Database string `json:"database"`
+	// Served is the database the server really serves (PGlite 0.3.x: template1, whatever
+	// Database says).
+	Served string `json:"served_database"`
 	// Seeded is whether the server started from the bundle's seed.
-	Seeded bool          `json:"seeded"`
-	Steps  []Step        `json:"steps"`
-	Total  time.Duration `json:"total_ns"`
+	Seeded bool `json:"seeded"`
+	// Notes are facts worth knowing that are not failures.
+	Notes []string      `json:"notes,omitempty"`
+	Steps []Step        `json:"steps"`
+	Total time.Duration `json:"total_ns"`
 }
 
 // StepError is a failed step, with what the server said on stderr.
@@ -136,16 +134,16 @@ func (e *MissingError) Error() string { return fmt.Sprintf("the %s %s is missing
 // Run starts the server, exercises it and stops it. A failure is a *StepError.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	rep := report.Or(opts.Report)
-	// A bundle with a seed is checked as the app starts it: a first start from the seed.
-	var seed *bundle.SeedInfo
-	if sd := bundle.ReadSeed(filepath.Dir(opts.Server)); sd != nil {
-		if _, err := os.Stat(filepath.Join(filepath.Dir(opts.Server), sd.File)); err == nil && (opts.Database == "" || opts.Database == sd.Database) {
-			seed = sd
-			opts.Database = sd.Database
-		}
-	}
 	if opts.Database == "" {
 		opts.Database = DefaultDatabase
+	}
+	// A bundle with a seed of the database asked for is checked as the app starts it: a first
+	// start from the seed. (bundle-pglite makes one only for an entry that reads seeds.)
+	var seed *bundle.SeedInfo
+	if sd := bundle.ReadSeed(filepath.Dir(opts.Server)); sd != nil && sd.Database == opts.Database {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(opts.Server), sd.File)); err == nil {
+			seed = sd
+		}
 	}
 	if opts.StartTimeout == 0 {
 		opts.StartTimeout = 3 * time.Minute
@@ -176,11 +174,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	res := &Result{Node: opts.Node, Server: opts.Server, Database: opts.Database}
 	began := time.Now()
-	s := &server{}
-	defer s.kill()
+	var srv *pgserver.Process
+	defer func() { srv.Kill() }()
 	fail := func(step string, err error) (*Result, error) {
-		s.kill()
-		return nil, &StepError{Step: step, Err: err, Stderr: s.stderr.String(), Started: s.cmd != nil && s.cmd.Process != nil}
+		srv.Kill()
+		e := &StepError{Step: step, Err: err, Started: srv != nil}
+		if srv != nil {
+			e.Stderr = srv.Stderr()
+		}
+		return nil, e
 	}
 	timed := func(name string, f func(ctx context.Context) (string, error)) error {
 		rep.Infof("smoke: %s", name)
@@ -200,19 +202,24 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// start
 	rep.Infof("smoke: %s (%s %s)", StepStart, opts.Node, opts.Server)
 	t0 := time.Now()
-	port, err := s.start(ctx, opts, dataDir)
+	srv, err := pgserver.Start(ctx, pgserver.Options{
+		Runtime: opts.Node, Server: opts.Server, DataDir: dataDir,
+		Args: []string{"--database=" + opts.Database}, StartTimeout: opts.StartTimeout,
+	})
 	if err != nil {
 		return fail(StepStart, err)
 	}
-	res.Port = port
-	startDetail := fmt.Sprintf("port %d", port)
+	res.Port = srv.Line.Port
+	startDetail := fmt.Sprintf("port %d", srv.Line.Port)
 	if seed != nil {
-		unpack, ok := s.seedLine()
-		if !ok {
+		switch {
+		case srv.Line.Seeded == nil:
+			return fail(StepStart, fmt.Errorf("the bundle has a seed of database %s, but the server's port line does not say whether it started from it (no \"seeded\"): the bundle and its seed are from different nizepack versions", seed.Database))
+		case !*srv.Line.Seeded:
 			return fail(StepStart, fmt.Errorf("the bundle has a seed of database %s, but the server's first start on an empty data dir did not start from it", seed.Database))
 		}
 		res.Seeded = true
-		startDetail += ", from the seed" + unpack
+		startDetail += ", from the seed"
 	}
 	res.Steps = append(res.Steps, Step{Name: StepStart, Duration: time.Since(t0), Detail: startDetail})
 	rep.Infof("smoke: %s ok (%s) — %s", StepStart, time.Since(t0).Round(time.Millisecond), startDetail)
@@ -229,7 +236,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}{
 		{StepConnect, func(ctx context.Context) (string, error) {
 			var err error
-			conn, err = connect(ctx, port, opts.Database)
+			conn, err = srv.Connect(ctx, opts.Database)
 			return "", err
 		}},
 		{StepDatabase, func(ctx context.Context) (string, error) {
@@ -237,10 +244,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			if err := conn.QueryRow(ctx, "SELECT current_database(), version()").Scan(&name, &version); err != nil {
 				return "", err
 			}
+			res.Served = name
+			detail := name + ", " + firstWords(version, 2)
 			if name != opts.Database {
-				return "", fmt.Errorf("the server serves database %q, not %q (--database=%s)", name, opts.Database, opts.Database)
+				// PGlite 0.3.x serves template1 whatever it is asked for; the app's tables
+				// live there. A fact about the PGlite the app ships, not a failure.
+				note := fmt.Sprintf("the server serves database %s whatever --database says (asked for %s)", name, opts.Database)
+				res.Notes = append(res.Notes, note)
+				rep.Warnf("smoke: %s", note)
+				detail += fmt.Sprintf(" (asked for %s)", opts.Database)
 			}
-			return name + ", " + firstWords(version, 2), nil
+			return detail, nil
 		}},
 		{StepVector, func(ctx context.Context) (string, error) {
 			if seed != nil {
@@ -291,11 +305,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			conn.Close(ctx)
 			conn = nil
 			var err error
-			if conn, err = connect(ctx, port, opts.Database); err != nil {
+			if conn, err = srv.Connect(ctx, opts.Database); err != nil {
 				return "", fmt.Errorf("reconnecting right after a disconnect: %w", err)
 			}
 			if _, err := conn.Prepare(ctx, reusedStatement, "SELECT $1::int + 1"); err != nil {
-				return "", fmt.Errorf("preparing %s again on a new connection (the last client's session was not reset, as sqlx's replacement connections would see): %w", reusedStatement, err)
+				return "", &SessionLeakError{Statement: reusedStatement, Err: err}
 			}
 			return reusedStatement + " prepared again on a new connection", nil
 		}},
@@ -308,156 +322,30 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	conn.Close(ctx)
 	conn = nil
 
-	if err := timed(StepStop, func(context.Context) (string, error) { return s.stop(opts.StepTimeout) }); err != nil {
+	if err := timed(StepStop, func(context.Context) (string, error) { return srv.Stop(opts.StepTimeout) }); err != nil {
 		return fail(StepStop, err)
 	}
-	if extra := strings.TrimSpace(s.extra.String()); extra != "" {
+	if extra := strings.TrimSpace(srv.ExtraStdout()); extra != "" {
 		rep.Warnf("smoke: the server wrote more than its port line to stdout: %q", firstWords(extra, 12))
 	}
 	res.Total = time.Since(began)
 	return res, nil
 }
 
-func connect(ctx context.Context, port int, database string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", port, database))
-	if err != nil {
-		return nil, err
-	}
-	// One round trip per statement, no server-side prepared statements to keep track of.
-	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to 127.0.0.1:%d: %w", port, err)
-	}
-	return conn, nil
+// SessionLeakError is a reconnect that finds the last client's session state: the server ran
+// every client in one Postgres session and did not reset it when a client left, so a new
+// connection preparing sqlx's first statement name gets 42P05, as the app's sqlx pool does
+// whenever it replaces a connection.
+type SessionLeakError struct {
+	Statement string
+	Err       error
 }
 
-var seedLineRE = regexp.MustCompile(`first start from the seed .*: unpacked \d+ files \(([\d.]+ MiB)\) in (\d+) ms`)
-
-// seedLine waits briefly for the server's "first start from the seed" line on stderr (written
-// before the port line, but copied by another goroutine) and returns " (unpacked X MiB in N ms)".
-func (s *server) seedLine() (string, bool) {
-	for deadline := time.Now().Add(2 * time.Second); ; {
-		if m := seedLineRE.FindStringSubmatch(s.stderr.String()); m != nil {
-			return fmt.Sprintf(" (unpacked %s in %s ms)", m[1], m[2]), true
-		}
-		if time.Now().After(deadline) {
-			return "", false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+func (e *SessionLeakError) Error() string {
+	return fmt.Sprintf("preparing %s again on a new connection failed: the server kept the last client's session (its prepared statements) for the next client, as the app's sqlx pool would see on every replacement connection: %v", e.Statement, e.Err)
 }
 
-// stopByStdin is how the server is stopped: Windows has no SIGTERM (TerminateProcess cannot be
-// caught), so there smoke does what the app can do, closing the server's stdin
-// (--exit-on-stdin-close). A variable so the tests take that path on any OS.
-var stopByStdin = runtime.GOOS == "windows"
-
-// server is the running node process.
-type server struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser // with stopByStdin: closing it asks the server to stop
-	stderr proc.Tail
-	extra  proc.Tail // stdout after the port line
-	out    firstLine
-	done   chan struct{}
-	err    error // Wait's result, after done
-}
-
-func (s *server) start(ctx context.Context, opts Options, dataDir string) (int, error) {
-	args := []string{opts.Server, "--db=" + dataDir, "--port=0", "--database=" + opts.Database}
-	if stopByStdin {
-		args = append(args, "--exit-on-stdin-close")
-	}
-	s.cmd = exec.Command(opts.Node, args...)
-	if stopByStdin {
-		var err error
-		if s.stdin, err = s.cmd.StdinPipe(); err != nil {
-			return 0, err
-		}
-	}
-	s.cmd.Stderr = &s.stderr
-	s.cmd.Env = append(os.Environ(), "NODE_OPTIONS=") // nothing from the caller's NODE_OPTIONS
-	s.cmd.WaitDelay = 5 * time.Second
-	lines := make(chan string, 1)
-	s.out = firstLine{line: lines, rest: &s.extra}
-	s.cmd.Stdout = &s.out
-	if err := s.cmd.Start(); err != nil {
-		return 0, fmt.Errorf("starting %s: %w", opts.Node, err)
-	}
-	s.done = make(chan struct{})
-	go func() {
-		s.err = s.cmd.Wait() // returns after stdout is copied to its end
-		s.out.close()
-		close(s.done)
-	}()
-
-	timer := time.NewTimer(opts.StartTimeout)
-	defer timer.Stop()
-	select {
-	case line, ok := <-lines:
-		if ok && !strings.HasSuffix(line, "\n") && len(line) > proc.TailMax {
-			// Still running and still writing: a line this long is no port line.
-			return 0, fmt.Errorf("the server's first stdout line is over %d bytes, not {\"port\": N}", proc.TailMax)
-		}
-		if !ok || !strings.HasSuffix(line, "\n") {
-			<-s.done
-			return 0, fmt.Errorf("the server ended (%s) without printing its {\"port\": N} line", proc.ExitText(s.err))
-		}
-		var msg struct {
-			Port *int `json:"port"`
-		}
-		if err := json.Unmarshal([]byte(strings.TrimSpace(line)), &msg); err != nil || msg.Port == nil || *msg.Port <= 0 || *msg.Port > 65535 {
-			return 0, fmt.Errorf("the server's first stdout line is %q, not {\"port\": N}", strings.TrimSpace(line))
-		}
-		return *msg.Port, nil
-	case <-timer.C:
-		return 0, fmt.Errorf("no {\"port\": N} line within %s", opts.StartTimeout)
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-}
-
-// stop ends the server with SIGTERM, or on Windows by closing its stdin, and checks that it
-// exits cleanly within timeout; one that does not is killed.
-func (s *server) stop(timeout time.Duration) (string, error) {
-	how := "SIGTERM"
-	if stopByStdin {
-		how = "stdin closed"
-		if err := s.stdin.Close(); err != nil {
-			return "", fmt.Errorf("closing the server's stdin: %w", err)
-		}
-	} else if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return "", fmt.Errorf("sending SIGTERM: %w", err)
-	}
-	select {
-	case <-s.done:
-	case <-time.After(timeout):
-		s.kill()
-		return "", fmt.Errorf("the server did not exit within %s of %s; killed", timeout, how)
-	}
-	if s.err != nil {
-		return "", fmt.Errorf("the server did not exit cleanly after %s: %s", how, proc.ExitText(s.err))
-	}
-	return how + ", exit 0", nil
-}
-
-// kill ends the process if it still runs and waits for it.
-func (s *server) kill() {
-	if s.cmd == nil || s.cmd.Process == nil || s.done == nil {
-		return
-	}
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	s.cmd.Process.Kill()
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-	}
-}
+func (e *SessionLeakError) Unwrap() error { return e.Err }
 
 func firstWords(s string, n int) string {
 	f := strings.Fields(s)
@@ -472,46 +360,4 @@ func prefixed(p, s string) string {
 		return ""
 	}
 	return p + s
-}
-
-// firstLine sends the first line written to it on line (closing line if none comes before
-// close) and passes the rest on.
-type firstLine struct {
-	mu   sync.Mutex
-	buf  []byte
-	sent bool
-	line chan string
-	rest io.Writer
-}
-
-func (f *firstLine) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.sent {
-		return f.rest.Write(p)
-	}
-	f.buf = append(f.buf, p...)
-	if i := bytes.IndexByte(f.buf, '\n'); i >= 0 || len(f.buf) > proc.TailMax {
-		if i < 0 {
-			i = len(f.buf) - 1
-		}
-		f.line <- string(f.buf[:i+1])
-		close(f.line)
-		f.sent = true
-		f.rest.Write(f.buf[i+1:])
-		f.buf = nil
-	}
-	return len(p), nil
-}
-
-func (f *firstLine) close() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.sent {
-		if len(f.buf) > 0 {
-			f.line <- string(f.buf) // a last line without a newline
-		}
-		close(f.line)
-		f.sent = true
-	}
 }
