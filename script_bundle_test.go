@@ -194,7 +194,7 @@ func pgStart(ts *testscript.TestScript, neg bool, name string, args []string) {
 		var msg struct {
 			Port *int `json:"port"`
 		}
-		if err := json.Unmarshal([]byte(line), &msg); err != nil || msg.Port == nil || *msg.Port <= 0 || line != fmt.Sprintf(`{"port": %d}`, *msg.Port) {
+		if err := json.Unmarshal([]byte(line), &msg); err != nil || msg.Port == nil || *msg.Port <= 0 || !strings.HasPrefix(line, fmt.Sprintf(`{"port": %d`, *msg.Port)) {
 			cmd.Process.Kill()
 			<-p.done
 			ts.Fatalf("server %s first stdout line %q is not {\"port\": N}", name, line)

@@ -38,6 +38,23 @@ type assetCollector struct {
 
 	mu     sync.Mutex
 	assets map[string]*asset // by Name
+	notes  []string          // facts for the user, e.g. an asset taken from a package
+}
+
+func (c *assetCollector) note(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.notes {
+		if n == s {
+			return
+		}
+	}
+	c.notes = append(c.notes, s)
+}
+
+// inNodeModules reports whether path lies in an installed package.
+func inNodeModules(path string) bool {
+	return strings.Contains(filepath.ToSlash(path), "/node_modules/")
 }
 
 func newAssetCollector(reserved ...string) *assetCollector {
@@ -134,9 +151,18 @@ func (c *assetCollector) register(file, ref string) (string, error) {
 	src := filepath.Join(filepath.Dir(file), filepath.FromSlash(rel))
 	name := filepath.Base(src)
 	st, err := os.Stat(src)
+	if err != nil && os.IsNotExist(err) && !inNodeModules(file) {
+		// The app's own source expecting a file beside the bundle that its old build script
+		// copied there from an installed PGlite package: take it from that package.
+		if shipped := shippedAsset(filepath.Dir(file), name); shipped != "" {
+			c.note(fmt.Sprintf("asset %s (new URL(%q, import.meta.url) in %s) is not beside that source; taking it from %s, which ships it", name, ref, file, shipped))
+			src = shipped
+			st, err = os.Stat(src)
+		}
+	}
 	switch {
 	case err != nil && os.IsNotExist(err):
-		return "", fmt.Errorf("asset %q (new URL(%q, import.meta.url)) does not exist at %s", name, ref, src)
+		return "", fmt.Errorf("asset %q (new URL(%q, import.meta.url)) does not exist at %s: put the file there or change the reference (no installed PGlite package ships a file of that name)", name, ref, src)
 	case err != nil:
 		return "", fmt.Errorf("reading asset %s: %w", src, err)
 	case st.IsDir():

@@ -83,6 +83,9 @@ type Result struct {
 	Files    []File            `json:"files"`
 	// Seed is the seed in Out (also listed in Files), nil when there is none.
 	Seed *SeedInfo `json:"seed,omitempty"`
+	// ReadsSeeds is whether the entry declares that it reads the seed this bundler makes
+	// (the canonical server does); only then does Options.Seed make one.
+	ReadsSeeds bool `json:"reads_seeds"`
 }
 
 // File is one file nizepack wrote into the output dir.
@@ -167,8 +170,15 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if entry == "" {
 		s.EmbeddedSHA256 = sha256Hex(canonicalServer)
 	}
+	source := canonicalServer
+	if entry != "" {
+		if source, err = os.ReadFile(entry); err != nil {
+			return nil, &InputError{Input: InputEntry, Path: entry, Problem: "is not a readable file"}
+		}
+	}
+	entryReadsSeeds := readsSeeds(source)
 	seedDB := ""
-	if opts.Seed.Node != "" {
+	if opts.Seed.Node != "" && entryReadsSeeds {
 		if seedDB = opts.Seed.Database; seedDB == "" {
 			seedDB = DefaultSeedDatabase
 		}
@@ -183,6 +193,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	old := readManifest(out)
 	if !opts.Force && old != nil && seedCurrent(old, seedDB) {
 		if res, ok := upToDate(out, pkgDir, s, old); ok {
+			res.ReadsSeeds = entryReadsSeeds
 			return res, nil
 		}
 	}
@@ -197,6 +208,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	rep.Infof("bundling %s for %s", entryName, s.Target)
 	reserved := []string{ServerFile, ServerFile + ".map", ManifestFile}
 	assets := newAssetCollector(reserved...)
+	var vectorErr, infoErr error
 	build := api.BuildOptions{
 		Bundle:            true,
 		Platform:          api.PlatformNode,
@@ -211,7 +223,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		MinifyIdentifiers: opts.Minify,
 		MinifySyntax:      opts.Minify,
 		LogLevel:          api.LogLevelSilent,
-		Plugins:           []api.Plugin{assets.plugin()},
+		Plugins:           []api.Plugin{vectorPlugin(pkgDir, &vectorErr), infoPlugin(pkgDir, &infoErr), assets.plugin()},
 	}
 	if opts.Sourcemap {
 		build.Sourcemap = api.SourceMapLinked
@@ -222,16 +234,27 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		build.EntryPoints = []string{entry}
 	}
 	br := api.Build(build)
+	for _, err := range []error{vectorErr, infoErr} {
+		if err != nil {
+			return nil, err
+		}
+	}
 	if len(br.Errors) > 0 {
 		return nil, buildError(entryName, pkgDir, br.Errors)
 	}
 	for _, w := range br.Warnings {
 		rep.Warnf("esbuild: %s", formatMessage(pkgDir, w))
 	}
+	for _, n := range assets.notes {
+		rep.Infof("%s", n)
+	}
 
 	// Inputs: every source esbuild read, every asset, and npm's record of the install.
-	inputs, packages, err := collectInputs(pkgDir, br.Metafile, assets.list())
+	inputs, packages, packageDirs, err := collectInputs(pkgDir, br.Metafile, assets.list())
 	if err != nil {
+		return nil, err
+	}
+	if err := checkPeers(pkgDir, packageDirs); err != nil {
 		return nil, err
 	}
 	s.Inputs = inputs
@@ -334,7 +357,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	keepTmp = true // it is the output now
-	return &Result{Out: out, Entry: m.Entry, Target: s.Target, Packages: packages, Files: files, Seed: seed}, nil
+	return &Result{Out: out, Entry: m.Entry, Target: s.Target, Packages: packages, Files: files, Seed: seed, ReadsSeeds: entryReadsSeeds}, nil
 }
 
 // absOut makes out absolute and follows a symlinked output dir to the real one.
@@ -428,12 +451,12 @@ func esbuildVersion() string {
 
 // collectInputs lists the files the bundle was made from with their hashes, and the versions of
 // the npm packages they belong to.
-func collectInputs(pkgDir, metafile string, assets []*asset) ([]File, map[string]string, error) {
+func collectInputs(pkgDir, metafile string, assets []*asset) ([]File, map[string]string, map[string]string, error) {
 	var meta struct {
 		Inputs map[string]json.RawMessage `json:"inputs"`
 	}
 	if err := json.Unmarshal([]byte(metafile), &meta); err != nil {
-		return nil, nil, fmt.Errorf("reading esbuild's metafile: %w", err)
+		return nil, nil, nil, fmt.Errorf("reading esbuild's metafile: %w", err)
 	}
 	paths := map[string]bool{}
 	for p := range meta.Inputs {
@@ -448,35 +471,52 @@ func collectInputs(pkgDir, metafile string, assets []*asset) ([]File, map[string
 	for _, a := range assets {
 		paths[a.Source] = true
 	}
-	for _, lock := range lockFiles(pkgDir) {
+	for _, lock := range lockFiles(pkgDir, paths) {
 		paths[lock] = true
 	}
-	packages := map[string]string{}
+	packages, dirs := map[string]string{}, map[string]string{}
 	var inputs []File
 	for p := range paths {
 		sum, size, err := hashFile(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		inputs = append(inputs, File{Name: relSlash(pkgDir, p), Size: size, SHA256: sum})
 		if name, dir, ok := packageOf(p); ok {
 			if _, done := packages[name]; !done {
-				packages[name] = packageVersion(dir)
+				packages[name], dirs[name] = packageVersion(dir), dir
 			}
 		}
 	}
 	sort.Slice(inputs, func(i, j int) bool { return inputs[i].Name < inputs[j].Name })
-	return inputs, packages, nil
+	return inputs, packages, dirs, nil
 }
 
-// lockFiles are npm's records of what is installed: a changed install changes them.
-func lockFiles(pkgDir string) []string {
+// lockFiles are npm's records of what is installed, so a changed install changes the inputs:
+// the package dir's package-lock.json, and the node_modules/.package-lock.json npm wrote beside
+// every package the bundle read from (with npm workspaces, the one at the repository root:
+// the packages are hoisted there).
+func lockFiles(pkgDir string, inputs map[string]bool) []string {
+	seen := map[string]bool{}
 	var out []string
-	for _, p := range []string{filepath.Join(pkgDir, "node_modules", ".package-lock.json"), filepath.Join(pkgDir, "package-lock.json")} {
+	add := func(p string) {
+		if seen[p] {
+			return
+		}
+		seen[p] = true
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			out = append(out, p)
 		}
 	}
+	add(filepath.Join(pkgDir, "node_modules", ".package-lock.json"))
+	add(filepath.Join(pkgDir, "package-lock.json"))
+	for p := range inputs {
+		slash := filepath.ToSlash(p)
+		if i := strings.LastIndex(slash, "/node_modules/"); i >= 0 {
+			add(filepath.FromSlash(slash[:i+len("/node_modules/")] + ".package-lock.json"))
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 

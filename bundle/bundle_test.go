@@ -226,8 +226,8 @@ func TestBundleErrors(t *testing.T) {
 		if !errors.As(err, &missing) {
 			t.Fatalf("err = %v, want a MissingPackageError", err)
 		}
-		want := "cannot resolve @electric-sql/pglite-socket from " + pkg
-		if err.Error() != want || missing.Package != "@electric-sql/pglite-socket" || missing.Dir != pkg {
+		want := "cannot resolve @electric-sql/pglite from " + pkg
+		if err.Error() != want || missing.Package != "@electric-sql/pglite" || missing.Dir != pkg {
 			t.Errorf("err = %q\nwant %q", err, want)
 		}
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
@@ -340,7 +340,11 @@ func TestBundleFixture(t *testing.T) {
 // recorder keeps what a run reported.
 type recorder struct {
 	report.Nop
-	warnings []string
+	warnings, infos []string
+}
+
+func (r *recorder) Infof(format string, args ...any) {
+	r.infos = append(r.infos, fmt.Sprintf(format, args...))
 }
 
 func (r *recorder) Warnf(format string, args ...any) {

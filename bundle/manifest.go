@@ -101,7 +101,7 @@ func upToDate(out, pkgDir string, s settings, m *manifest) (*Result, bool) {
 		inputs = append(inputs, File{Name: in.Name, Size: size, SHA256: sum})
 		listed[filepath.Clean(p)] = true
 	}
-	for _, lock := range lockFiles(pkgDir) {
+	for _, lock := range lockFiles(pkgDir, listed) {
 		if !listed[filepath.Clean(lock)] {
 			return nil, false // npm installed something since
 		}

@@ -7,10 +7,19 @@
 //   node pglite-server.mjs --db=<dir> [--port=<N>] [--database=<name>] [--max-connections=<N>]
 //                          [--host=<addr>] [--parent-pid=<N>] [--exit-on-stdin-close]
 //
+// nizepack-pglite-server: seed-format=2
+//   (The line above declares to nizepack's bundler that this entry reads the seed it makes,
+//   pglite-seed.tar.gz in that format; an entry without it gets no seed.)
+//
 // Contract with the app:
-//   - stdout carries exactly one line, {"port": N}, once the server accepts connections;
-//     everything else (PGlite's own logging included) goes to stderr.
-//   - The data dir is locked exclusively (<db>/.pglite-server.lock, created with O_EXCL, holding
+//   - stdout carries exactly one line once the server accepts connections, port first:
+//     {"port": N, "database": "<served>", "seeded": true|false, "pglite": "<version>"}. "database" is the database
+//     clients are served (PGlite 0.3.x serves template1 whatever --database says); "seeded"
+//     says whether this start unpacked the seed. Readers that want the port alone (the app's
+//     serde struct) ignore the rest. Everything else (PGlite's own logging included) goes to
+//     stderr.
+//   - The data dir is locked exclusively (.<name>.pglite-server.lock beside the data dir <name>:
+//     PGlite 0.3.x runs initdb in place, which refuses a dir holding anything; created with O_EXCL, holding
 //     the server's PID and the machine's boot time, and kept open for the server's life); a second
 //     server on the same dir exits 1 naming the dir and the holder's PID. A lock whose holder is
 //     gone (a killed server, a PID from before a reboot, or a PID now used by another process) is
@@ -26,7 +35,12 @@
 //     COPY ... FROM STDIN, which would kill PGlite, fails with SQLSTATE 0A000 instead.
 
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { vector } from "@electric-sql/pglite-pgvector";
+// pgvector as the installed PGlite ships it: nizepack's bundler resolves this name to
+// @electric-sql/pglite/vector (PGlite 0.3.x) or @electric-sql/pglite-pgvector (0.5.x and later),
+// whichever matches the installed PGlite.
+import { vector } from "nizepack:pglite-vector";
+// The version of the PGlite bundled here (the bundler fills it in).
+import { pgliteVersion } from "nizepack:pglite-info";
 import { PGlite } from "@electric-sql/pglite";
 import { Console } from "node:console";
 import crypto from "node:crypto";
@@ -244,8 +258,15 @@ function holdsLock(pid, lockPath) {
   return null;
 }
 
-// acquireLock takes <db>/.pglite-server.lock with O_EXCL, writing our PID into it. A lock whose
-// PID is no longer running (a server that was killed) is removed and taken over.
+// lockPathOf is the lock of data dir dir: beside it, not in it, because PGlite 0.3.x runs initdb
+// on the dir itself and initdb refuses a dir that holds anything.
+function lockPathOf(dir) {
+  const abs = path.resolve(dir);
+  return path.join(path.dirname(abs), `.${path.basename(abs)}${LOCK_FILE}`);
+}
+
+// acquireLock takes the data dir's lock (lockPathOf) with O_EXCL, writing our PID into it. A
+// lock whose PID is no longer running (a server that was killed) is removed and taken over.
 function acquireLock(dir) {
   try {
     mkdirAll(dir);
@@ -254,7 +275,7 @@ function acquireLock(dir) {
   } catch (err) {
     throw new CleanError(`cannot use data dir ${dir}: ${describeFsError(err)}`);
   }
-  const lockPath = path.join(dir, LOCK_FILE);
+  const lockPath = lockPathOf(dir);
   const deadline = Date.now() + 5000;
   for (;;) {
     if (Date.now() > deadline) throw new CleanError(`cannot lock data dir ${dir}: the lock ${lockPath} keeps changing`);
@@ -358,9 +379,9 @@ function besideBundle(name) {
   return path.join(path.dirname(fileURLToPath(import.meta.url)), name);
 }
 
-// dataDirEmpty: nothing in it but our lock (and an interrupted unpack, which is ours).
+// dataDirEmpty: nothing in it.
 function dataDirEmpty(dir) {
-  return fs.readdirSync(dir).every((n) => n === LOCK_FILE || n.startsWith(`${LOCK_FILE}.stale-`));
+  return fs.readdirSync(dir).length === 0;
 }
 
 // clearInterruptedUnpack: a dir still marked as being unpacked holds only what an earlier,
@@ -368,7 +389,7 @@ function dataDirEmpty(dir) {
 function clearInterruptedUnpack(dir, say = true) {
   if (!fs.existsSync(path.join(dir, UNPACKING))) return;
   for (const n of fs.readdirSync(dir)) {
-    if (n === LOCK_FILE || n === UNPACKING) continue;
+    if (n === UNPACKING) continue;
     fs.rmSync(path.join(dir, n), { recursive: true, force: true });
   }
   fs.unlinkSync(path.join(dir, UNPACKING));
@@ -478,7 +499,8 @@ function bundleManifest(seedPath) {
 // of a seed's 1300 files. (PGlite serves one database; only CREATE DATABASE reads template1.)
 // A seed of one of those databases defers nothing (canDefer).
 const INITDB_DATABASES = ["template1", "template0", "postgres"];
-const canDefer = (meta) => !INITDB_DATABASES.includes(meta.database);
+// The database a seed's server served: PGlite 0.3.x serves template1 whatever --database says.
+const canDefer = (meta) => !INITDB_DATABASES.includes(meta.served || meta.database);
 function deferredDb(name) {
   const m = /^base\/(\d+)(\/|$)/.exec(name);
   return m && Number(m[1]) < 16384 ? m[1] : null;
@@ -728,8 +750,19 @@ function checkSeed(seedPath, meta) {
   return sum;
 }
 
-// openDatabase opens PGlite on the named database. An existing one opens directly (one PGlite
-// start); a missing one is created from the "postgres" database first, then PGlite reopens on it.
+// oneDatabasePGlite: PGlite before 0.5 serves the one database it opens by default, template1,
+// and does not create another (on a fresh dir its initdb ignores the database option; asked
+// for a missing one on an existing dir it crashes). A drop-in for an app entry on such a PGlite
+// serves what that entry served: template1, where the app's tables are.
+function oneDatabasePGlite(version) {
+  const [major, minor] = String(version).split(".").map(Number);
+  return major === 0 && minor < 5;
+}
+
+// openDatabase opens PGlite on the named database and returns { db, served }. An existing one
+// opens directly (one PGlite start); a missing one is created from the "postgres" database
+// first, then PGlite reopens on it. On a PGlite that serves one database (oneDatabasePGlite) it
+// opens that one, whatever database is asked for.
 async function openDatabase(dir, database) {
   // PGlite prints Postgres' log only with debug output on; keep its last lines to explain a
   // failed open, which otherwise reads just "Aborted()".
@@ -740,7 +773,9 @@ async function openDatabase(dir, database) {
     return false;
   };
   const open = async (name) => {
-    const db = new PGlite({ dataDir: dir, database: name, extensions: { vector }, onStderr });
+    const options = { dataDir: dir, extensions: { vector }, onStderr };
+    if (name !== null) options.database = name;
+    const db = new PGlite(options);
     try {
       await db.waitReady;
     } catch (err) {
@@ -751,30 +786,43 @@ async function openDatabase(dir, database) {
   };
   let db;
   try {
-    let firstErr = null;
-    if (database !== "postgres" && fs.existsSync(path.join(dir, "PG_VERSION"))) {
-      db = await open(database).catch((err) => {
-        firstErr = err;
-        return undefined;
-      });
-    }
-    if (!db) {
-      db = await open("postgres");
-      if (database !== "postgres") {
-        const { rows } = await db.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
-        if (rows.length > 0 && firstErr) throw firstErr; // it exists: opening failed for another reason
-        if (rows.length === 0) await db.exec(`CREATE DATABASE "${database}"`);
-        await db.close();
-        db = undefined;
-        db = await open(database);
+    if (oneDatabasePGlite(pgliteVersion)) {
+      db = await open(null);
+    } else {
+      let firstErr = null;
+      if (database !== "postgres" && fs.existsSync(path.join(dir, "PG_VERSION"))) {
+        db = await open(database).catch((err) => {
+          firstErr = err;
+          return undefined;
+        });
+      }
+      if (!db) {
+        db = await open("postgres");
+        if (database !== "postgres") {
+          const { rows } = await db.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+          if (rows.length > 0 && firstErr) throw firstErr; // it exists: opening failed for another reason
+          if (rows.length === 0) await db.exec(`CREATE DATABASE "${database}"`);
+          await db.close();
+          db = undefined;
+          db = await open(database);
+        }
       }
     }
     await db.exec("CREATE EXTENSION IF NOT EXISTS vector");
-    return db;
+    const served = await servedDatabase(db);
+    if (served !== database) {
+      process.stderr.write(`${NAME}: PGlite ${pgliteVersion} serves database ${served} whatever --database says (asked for ${database}); clients get ${served}\n`);
+    }
+    return { db, served };
   } catch (err) {
     if (db) await db.close().catch(() => {});
     throw new CleanError(`cannot open PGlite data dir ${dir} (database ${database}): ${openFailure(err, pgLog)}`);
   }
+}
+
+async function servedDatabase(db) {
+  const { rows } = await db.query("SELECT current_database() AS name");
+  return rows[0].name;
 }
 
 // openFailure explains a failed open with Postgres' own words when it printed any (PGlite's error
@@ -1195,7 +1243,7 @@ async function stop(why) {
   if (why) process.stderr.write(`${NAME}: ${why}; stopping\n`);
   try {
     if (finishing) await finishing;
-    if (opening) db = await opening.catch(() => null);
+    if (opening) db = await opening.then((o) => o.db).catch(() => null);
     if (front) await front.close();
     if (backend) await backend.stop();
     if (db) {
@@ -1273,7 +1321,8 @@ async function main() {
   }
   if (stopping) return;
   opening = openDatabase(opts.db, opts.database);
-  db = await opening;
+  const opened = await opening;
+  db = opened.db;
   opening = null;
   if (stopping) return;
   const backendPath = await startBackend(db);
@@ -1290,7 +1339,10 @@ async function main() {
     throw listenError(opts.host, opts.port, err);
   }
   if (stopping) return;
-  process.stdout.write(`{"port": ${port}}\n`);
+  // Port first (a reader may look for it there), then the facts: see the contract above.
+  process.stdout.write(
+    `{"port": ${port}, "database": ${JSON.stringify(opened.served)}, "seeded": ${Boolean(seeded)}, "pglite": ${JSON.stringify(pgliteVersion)}}\n`,
+  );
   if (seeded && seeded.finish) {
     finishing = seeded
       .finish()

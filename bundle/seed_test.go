@@ -127,9 +127,52 @@ func seedEntries(t *testing.T, path string) []string {
 	}
 }
 
-func TestSeedMadeListedAndKept(t *testing.T) {
+// seedingApp is fakeApp whose entry declares that it reads seeds, as the canonical server does.
+func seedingApp(t *testing.T) string {
+	pkg := fakeApp(t)
+	entry := filepath.Join(pkg, "server.mjs")
+	src, err := os.ReadFile(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(entry, append([]byte(fmt.Sprintf("// nizepack-pglite-server: seed-format=%d\n", seedFormat)), src...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return pkg
+}
+
+// Only an entry that declares the seed format gets a seed: another entry never reads it, so
+// making one would cost a server run and the installer's size for nothing.
+func TestSeedOnlyForAnEntryThatReadsIt(t *testing.T) {
+	if !readsSeeds(canonicalServer) {
+		t.Fatal("the canonical server does not declare the seed format the bundler makes")
+	}
+	if readsSeeds([]byte("// nizepack-pglite-server: seed-format=1\n")) || readsSeeds([]byte("new PGlite()")) {
+		t.Error("an entry of another seed format, or none, reads seeds")
+	}
 	node, log := fakeNodeEnv(t, "ok")
 	pkg := fakeApp(t)
+	opts := bundleOpts(pkg, filepath.Join(t.TempDir(), "pglite"))
+	opts.Seed = Seed{Node: node, Database: "nize"}
+	res, err := Build(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Seed != nil || res.ReadsSeeds || nodeRuns(t, log) != 0 {
+		t.Errorf("an entry that reads no seed: seed %+v, reads %v, %d node runs", res.Seed, res.ReadsSeeds, nodeRuns(t, log))
+	}
+	if _, err := os.Stat(filepath.Join(opts.Out, SeedFile)); !os.IsNotExist(err) {
+		t.Errorf("%s written: %v", SeedFile, err)
+	}
+	res, err = Build(context.Background(), opts)
+	if err != nil || !res.UpToDate {
+		t.Errorf("second run: %+v, %v; want up to date", res, err)
+	}
+}
+
+func TestSeedMadeListedAndKept(t *testing.T) {
+	node, log := fakeNodeEnv(t, "ok")
+	pkg := seedingApp(t)
 	out := filepath.Join(t.TempDir(), "pglite")
 	opts := bundleOpts(pkg, out)
 	opts.Seed = Seed{Node: node, Database: "nize"}
@@ -256,7 +299,7 @@ func TestSeedKey(t *testing.T) {
 
 func TestSeedErrors(t *testing.T) {
 	node, _ := fakeNodeEnv(t, "fail")
-	pkg := fakeApp(t)
+	pkg := seedingApp(t)
 	out := filepath.Join(t.TempDir(), "pglite")
 	opts := bundleOpts(pkg, out)
 	if _, err := Build(context.Background(), opts); err != nil {

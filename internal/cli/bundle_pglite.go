@@ -13,6 +13,8 @@ import (
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/internal/pins"
+	"github.com/nize/nizepack/internal/verify"
+	"github.com/nize/nizepack/report"
 )
 
 type bundlePgliteOptions struct {
@@ -28,13 +30,14 @@ func newBundlePgliteCmd(s *Streams, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bundle-pglite",
 		Short: "Bundle the PGlite server with esbuild and copy its runtime assets beside it",
-		Long: `Bundles the PGlite server entry (--entry, else the app's ` + nize.AppEntry + `,
-else the canonical server embedded in nizepack) into <out>/` + bundle.ServerFile + ` with the esbuild Go API
+		Long: `Bundles the PGlite server entry (--entry, else the canonical server embedded in nizepack,
+which takes the place of the app's own ` + nize.AppEntry + `: a drop-in with the same flags and
+port line, which also works with the PGlite the app has installed, 0.3.x to 0.5.x) into <out>/` + bundle.ServerFile + ` with the esbuild Go API
 (ESM, platform node, engine = the pinned Node major), and copies every file its sources load with
 new URL("<relative>", import.meta.url) beside it. <out> defaults to the Tauri dir's resources/pglite/
 and is replaced as a whole; files nizepack did not write stay. Unchanged inputs: "up to date".
 
-It also makes ` + bundle.SeedFile + `, the data dir a first start creates (initdb done, the
+For an entry that reads it (the canonical server does), it also makes ` + bundle.SeedFile + `, the data dir a first start creates (initdb done, the
 --seed-database created with pgvector), by running the new bundle once with Node (--node, else
 the Tauri dir's binaries/node-<host triple>, else node on PATH). The server unpacks it on a first
 start with that --database instead of running initdb. An unchanged bundle keeps its seed without
@@ -45,7 +48,7 @@ running Node; without any Node the bundle has no seed (warned).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.entry, "entry", "", "server entry file (default: "+nize.AppEntry+" when present, else nizepack's canonical server)")
+	f.StringVar(&o.entry, "entry", "", "server entry file (default: nizepack's canonical server, also in place of "+nize.AppEntry+")")
 	f.StringVar(&o.packageDir, "package-dir", "", "folder whose node_modules the packages resolve from (default: the entry's package, else "+nize.AppPackageDir+" when present, else the working dir)")
 	f.StringVar(&o.config, "config", "", "Tauri config file whose dir gets resources/pglite (default: the Tauri dir found from the working directory)")
 	f.StringVar(&o.out, "out", "", "output dir (default: <Tauri dir>/resources/pglite, or ./resources/pglite when the tree has no Tauri config)")
@@ -63,7 +66,13 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 		return err
 	}
 	var opts bundle.Options
-	opts.Entry, opts.PackageDir = locateEntry(wd, o.entry, o.packageDir)
+	opts.Reporter = newReporter(s, g)
+	if opts.Seed, err = o.seedFlags.resolve(opts.Reporter, optionalTauriDir(), ""); err != nil {
+		return err
+	}
+	if opts.Entry, opts.PackageDir, err = locateEntry(opts.Reporter, wd, o.entry, o.packageDir, opts.Seed.Node != ""); err != nil {
+		return err
+	}
 	if opts.Out = o.out; o.out == "" {
 		if opts.Out, err = tauriSubdir(o.config, filepath.FromSlash(nize.BundleDir), "--out"); err != nil {
 			return err
@@ -73,10 +82,6 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 		return err
 	}
 	opts.Minify, opts.Sourcemap, opts.Force = o.minify, o.sourcemap, o.force
-	opts.Reporter = newReporter(s, g)
-	if opts.Seed, err = o.seedFlags.resolve(opts.Reporter, optionalTauriDir(), ""); err != nil {
-		return err
-	}
 	res, err := bundle.Build(cmd.Context(), opts)
 	if err != nil {
 		return err
@@ -109,7 +114,9 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 
 // locateEntry is nize.Locate from the app's root (the working dir, or the repository root when
 // run from a subfolder of the app); the paths the user typed stay relative to the working dir.
-func locateEntry(wd, entry, packageDir string) (string, string) {
+// It says which server is bundled when that is not what the app's tree suggests: the canonical
+// server in place of the app's own entry, or an entry that reads no seed when one is wanted.
+func locateEntry(rep report.Reporter, wd, entry, packageDir string, seedWanted bool) (string, string, error) {
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
 			return p
@@ -120,7 +127,21 @@ func locateEntry(wd, entry, packageDir string) (string, string) {
 	if !filepath.IsAbs(root) {
 		root = filepath.Join(wd, root)
 	}
-	return nize.Locate(root, abs(entry), abs(packageDir))
+	entryPath, pkgDir, appEntry := nize.Locate(root, abs(entry), abs(packageDir))
+	if appEntry != "" {
+		rel := bundleShownPath(wd, appEntry)
+		rep.Infof("bundling nizepack's canonical PGlite server in place of %s: a drop-in (same flags, same {\"port\": N} line) that adds %s; to bundle the app's own instead, pass --entry %s", rel, nize.CanonicalAdds, verify.ShellQuote(rel))
+	}
+	if entryPath != "" && seedWanted {
+		reads, err := bundle.EntryReadsSeeds(entryPath)
+		if err != nil {
+			return "", "", err
+		}
+		if !reads {
+			rep.Warnf("%s does not read nizepack's seed, so the bundle has none: the app's first start runs initdb (5–25 s instead of 1–3 s), and the entry lacks the rest of what nizepack's canonical server adds (%s); drop --entry to bundle the canonical server, a drop-in with the same flags and port line", bundleShownPath(wd, entryPath), nize.CanonicalAdds)
+		}
+	}
+	return entryPath, pkgDir, nil
 }
 
 // bundleNodeMajor is the major of the pinned Node version: esbuild's engine target.

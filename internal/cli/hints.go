@@ -68,6 +68,10 @@ func withHint(err error) (string, bool) {
 		return describe(e.Err) + "; " + e.Hint, true
 	case *bundle.MissingPackageError:
 		return fmt.Sprintf("%s: run `npm ci` in %s", e, e.Dir), true
+	case *bundle.PeerMismatchError:
+		return fmt.Sprintf("%s; install packages made for one PGlite, e.g. `npm install %s@%s` in the app's package dir (a PGlite 0.5 cannot open a 0.3 data dir: keep the PGlite the app's data was made with)", e, e.Peer, e.Wants), true
+	case *bundle.NoVectorError:
+		return fmt.Sprintf("%s: install the %s made for PGlite %s (`npm install %s` in the app's package dir; npm refuses one whose PGlite peer does not match)", e, bundle.PGvectorPackage, e.PGlite, bundle.PGvectorPackage), true
 	case *bundle.InputError:
 		switch e.Input {
 		case bundle.InputEntry:
@@ -107,6 +111,12 @@ func withHint(err error) (string, bool) {
 		return fmt.Sprintf("%s; build it with `%s`", e, strings.Join(e.Cargo, " ")), true
 	case *sidecars.NoSidecarsError:
 		return fmt.Sprintf("%s; add the Rust binaries to it or name them with --bin", e), true
+	case *smoke.StepError:
+		if inner, ok := withHint(e.Err); ok {
+			return e.Format(inner), true
+		}
+	case *smoke.SessionLeakError:
+		return fmt.Sprintf("%s; the bundled entry serves every client in one Postgres session and never resets it: bundle nizepack's canonical server instead (`nizepack bundle-pglite` without --entry: a drop-in with the same flags and port line, which resets the session when a client leaves)", e), true
 	case *smoke.MissingError:
 		switch e.What {
 		case smoke.MissingNode:

@@ -110,7 +110,6 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if err != nil {
 		return err
 	}
-	opts.Bundle.Entry, opts.Bundle.PackageDir = locateEntry(wd, o.entry, o.packageDir)
 	opts.Bundle.NodeMajor = pins.Major(version)
 	opts.Bundle.Minify, opts.Bundle.Sourcemap, opts.Bundle.Force = o.minify, o.sourcemap, o.force
 	opts.Bundle.Reporter = rep
@@ -120,6 +119,9 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 		hostNode = nize.NodeSidecar(opts.TauriDir, t)
 	}
 	if opts.Bundle.Seed, err = o.seedFlags.resolve(rep, opts.TauriDir, hostNode); err != nil {
+		return err
+	}
+	if opts.Bundle.Entry, opts.Bundle.PackageDir, err = locateEntry(rep, wd, o.entry, o.packageDir, opts.Bundle.Seed.Node != ""); err != nil {
 		return err
 	}
 

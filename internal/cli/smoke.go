@@ -32,14 +32,16 @@ func newSmokeCmd(s *Streams, g *globalOptions) *cobra.Command {
 		Long: `Proves the packaged artifacts work together on this machine: starts
 <Tauri dir>/resources/pglite/pglite-server.mjs with <Tauri dir>/binaries/node-<host triple>
 (not the system node) on a temporary data dir and port 0, reads its {"port": N} line, connects
-over the Postgres wire protocol, checks the served database, creates the pgvector extension, a
+over the Postgres wire protocol asking for the database the app asks for (nize), reports the
+database the server really serves (PGlite 0.3.x serves template1 whatever it is asked: a note,
+not a failure), creates the pgvector extension, a
 vector(3) table and runs a nearest-neighbour query, reconnects and prepares sqlx's statement
 name sqlx_s_1 again (no 42P05), then stops it with SIGTERM and checks that it exits 0 (Windows has
 no SIGTERM: there it is killed). Prints each step's time, the start first.
 
-When the bundle has a seed (bundle-pglite's pglite-seed.tar.gz) the server is asked for the
-seed's database, so the start is the app's seeded first start: it must say it started from the
-seed, and vector must already be there.
+When the bundle has a seed of that database (bundle-pglite makes one for an entry that reads
+seeds, as nizepack's canonical server does), the start is the app's seeded first start: the
+server's port line must say it started from the seed, and vector must already be there.
 
 Only the host's binaries can run here: another PLATFORM is refused, never reported as passed.
 A failure names the step and shows the server's stderr, and exits 1.`,
@@ -54,7 +56,7 @@ A failure names the step and shows the server's stderr, and exits 1.`,
 	f.StringVar(&o.node, "node", "", "Node binary to run the server with (default: the Tauri dir's binaries/node-<host triple>)")
 	f.StringVar(&o.bundle, "bundle", "", "the bundled pglite-server.mjs, or its directory (default: the Tauri dir's resources/pglite/)")
 	f.StringVar(&o.config, "config", "", "Tauri config file whose dir holds binaries/ and resources/pglite/ (default: the Tauri dir found from the working directory)")
-	f.StringVar(&o.database, "database", "", "database the server is asked to serve (--database=; default: the seed's when the bundle has one, else "+smoke.DefaultDatabase+")")
+	f.StringVar(&o.database, "database", smoke.DefaultDatabase, "database the server is asked to serve (--database=), as the app asks for it")
 	f.DurationVar(&o.startTimeout, "start-timeout", 3*time.Minute, "how long to wait for the server's port line")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd

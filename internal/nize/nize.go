@@ -79,10 +79,12 @@ func Migration() tauri.Options {
 func NotFromCargo() []string { return []string{fetch.BinaryBase} }
 
 // Locate fills in the defaults a user of the app repo expects, relative to the working dir wd:
-// the entry is the given one, else the app's own AppEntry when it exists, else the embedded
-// server (returned as ""); the package dir is the given one, else the entry's package (the
-// nearest folder above it with a package.json), else AppPackageDir when it exists, else wd.
-func Locate(wd, entry, packageDir string) (entryPath, pkgDir string) {
+// the entry is the given one, else the embedded canonical server (returned as ""), which is a
+// drop-in for the app's own AppEntry (same flags, same port line) and takes its place; appEntry
+// is that app entry when it exists and was not chosen, so the caller can say so. The package dir
+// is the given one, else the entry's package (the nearest folder above it with a package.json),
+// else AppPackageDir when it exists, else wd.
+func Locate(wd, entry, packageDir string) (entryPath, pkgDir, appEntry string) {
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
 			return p
@@ -93,7 +95,7 @@ func Locate(wd, entry, packageDir string) (entryPath, pkgDir string) {
 	if entryPath == "" {
 		app := filepath.Join(wd, filepath.FromSlash(AppEntry))
 		if st, err := os.Stat(app); err == nil && st.Mode().IsRegular() {
-			entryPath = app
+			appEntry = app
 		}
 	}
 	if pkgDir == "" && entryPath != "" {
@@ -106,5 +108,9 @@ func Locate(wd, entry, packageDir string) (entryPath, pkgDir string) {
 			pkgDir = app
 		}
 	}
-	return entryPath, pkgDir
+	return entryPath, pkgDir, appEntry
 }
+
+// CanonicalAdds is what nizepack's canonical server does that a stock app entry does not, for
+// the line that says which server is bundled.
+const CanonicalAdds = "a seeded first start, a clean session for each client (sqlx's replacement connections otherwise fail with 42P05), a data-dir lock and exit when the app dies"

@@ -24,23 +24,28 @@ func writeTree(t *testing.T, root string, files map[string]string) {
 
 func TestLocate(t *testing.T) {
 	wd := t.TempDir()
-	entry, pkg := Locate(wd, "", "")
-	if entry != "" || pkg != wd {
-		t.Errorf("empty dir: entry %q pkg %q; want embedded entry and wd", entry, pkg)
+	entry, pkg, app := Locate(wd, "", "")
+	if entry != "" || pkg != wd || app != "" {
+		t.Errorf("empty dir: entry %q pkg %q app %q; want embedded entry and wd", entry, pkg, app)
 	}
 	writeTree(t, wd, map[string]string{"packages/nize-desktop/package.json": "{}"})
-	if entry, pkg = Locate(wd, "", ""); entry != "" || pkg != filepath.Join(wd, "packages", "nize-desktop") {
-		t.Errorf("app without entry: %q %q", entry, pkg)
+	if entry, pkg, app = Locate(wd, "", ""); entry != "" || pkg != filepath.Join(wd, "packages", "nize-desktop") || app != "" {
+		t.Errorf("app without entry: %q %q %q", entry, pkg, app)
 	}
+	// The canonical server takes the place of the app's own entry, which is named for the line
+	// that says so.
 	writeTree(t, wd, map[string]string{AppEntry: "// app's own"})
-	if entry, pkg = Locate(wd, "", ""); entry != filepath.Join(wd, filepath.FromSlash(AppEntry)) || pkg != filepath.Join(wd, "packages", "nize-desktop") {
-		t.Errorf("app with entry: %q %q", entry, pkg)
+	if entry, pkg, app = Locate(wd, "", ""); entry != "" || pkg != filepath.Join(wd, "packages", "nize-desktop") || app != filepath.Join(wd, filepath.FromSlash(AppEntry)) {
+		t.Errorf("app with entry: %q %q %q", entry, pkg, app)
+	}
+	if entry, _, app = Locate(wd, AppEntry, ""); entry != filepath.Join(wd, filepath.FromSlash(AppEntry)) || app != "" {
+		t.Errorf("--entry with the app's entry: %q %q", entry, app)
 	}
 	writeTree(t, wd, map[string]string{"other/pkg/package.json": "{}", "other/pkg/src/s.mjs": ""})
-	if entry, pkg = Locate(wd, "other/pkg/src/s.mjs", ""); entry != filepath.Join(wd, "other", "pkg", "src", "s.mjs") || pkg != filepath.Join(wd, "other", "pkg") {
+	if entry, pkg, _ = Locate(wd, "other/pkg/src/s.mjs", ""); entry != filepath.Join(wd, "other", "pkg", "src", "s.mjs") || pkg != filepath.Join(wd, "other", "pkg") {
 		t.Errorf("--entry: %q %q, want the entry and its package", entry, pkg)
 	}
-	if _, pkg = Locate(wd, "other/pkg/src/s.mjs", "x"); pkg != filepath.Join(wd, "x") {
+	if _, pkg, _ = Locate(wd, "other/pkg/src/s.mjs", "x"); pkg != filepath.Join(wd, "x") {
 		t.Errorf("--package-dir: %q", pkg)
 	}
 }

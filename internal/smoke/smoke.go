@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/nize/nizepack/bundle"
+	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/internal/pgserver"
 	"github.com/nize/nizepack/report"
 	"github.com/nize/nizepack/target"
@@ -36,8 +37,9 @@ const (
 	StepStop      = "stop" // SIGTERM and a clean exit
 )
 
-// DefaultDatabase is the database the smoke run asks an unseeded server to serve.
-const DefaultDatabase = "nizepack_smoke"
+// DefaultDatabase is the database smoke asks the server for: the one the app passes
+// (--database=nize), so the start is the app's own (from the seed, when the bundle has one).
+const DefaultDatabase = nize.SeedDatabase
 
 // reusedStatement is the first statement name sqlx gives on every connection.
 const reusedStatement = "sqlx_s_1"
@@ -46,8 +48,8 @@ const reusedStatement = "sqlx_s_1"
 type Options struct {
 	Node   string // the Node binary (required)
 	Server string // the bundled pglite-server.mjs (required)
-	// Database is passed as --database=. Empty means the database of the bundle's seed when it
-	// has one (the start is then a seeded first start, and must say so), else DefaultDatabase.
+	// Database is passed as --database= and asked for by the clients; empty means
+	// DefaultDatabase. When the bundle has a seed of it, the start must come from the seed.
 	Database string
 	// DataDir is the server's --db; empty means a fresh temporary dir, removed afterwards.
 	DataDir string
@@ -90,8 +92,12 @@ type StepError struct {
 	Started bool
 }
 
-func (e *StepError) Error() string {
-	msg := fmt.Sprintf("smoke step %q failed: %v", e.Step, e.Err)
+func (e *StepError) Error() string { return e.Format(e.Err.Error()) }
+
+// Format is the error's text with cause in place of the failed step's own error's text (the
+// CLI's rendering of it, with a hint).
+func (e *StepError) Format(cause string) string {
+	msg := fmt.Sprintf("smoke step %q failed: %s", e.Step, cause)
 	if s := strings.TrimSpace(e.Stderr); s != "" {
 		msg += "\nserver stderr:\n" + s
 	} else if e.Started {
