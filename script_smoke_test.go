@@ -30,7 +30,8 @@ func cmdHoldfree(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], strconv.Itoa(port))
 }
 
-// setupSmoke exports the fixture app, the system node and the host triple.
+// setupSmoke exports the fixture app, the system node and the host's triple, .exe suffix, GOOS
+// and GOARCH.
 func setupSmoke(env *testscript.Env) error {
 	app, err := filepath.Abs(filepath.Join("testdata", "app"))
 	if err != nil {
@@ -43,6 +44,8 @@ func setupSmoke(env *testscript.Env) error {
 	if host, err := target.Host(); err == nil {
 		env.Setenv("HOST_TRIPLE", host.Triple)
 		env.Setenv("HOST_EXE", host.Exe())
+		env.Setenv("HOST_GOOS", host.GOOS)
+		env.Setenv("HOST_GOARCH", host.GOARCH)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -19,6 +20,7 @@ import (
 //	fakebin GOOS GOARCH PATH    write a tiny real executable (GOARCH "universal": a fat Mach-O)
 //	binfmt PATH                 print the format and CPUs of an executable, e.g. "ELF amd64"
 //	filemode PATH               print a file's permission bits, e.g. "0755"
+//	mtime PATH TIME             set a file's modification time (RFC 3339, e.g. 2025-06-01T10:00:00Z)
 
 // setupTauri exports the Tauri fixtures dir.
 func setupTauri(env *testscript.Env) error {
@@ -106,4 +108,14 @@ func cmdFilemode(ts *testscript.TestScript, neg bool, args []string) {
 	st, err := os.Stat(ts.MkAbs(args[0]))
 	ts.Check(err)
 	fmt.Fprintf(ts.Stdout(), "%04o\n", st.Mode().Perm())
+}
+
+// cmdMtime sets a file's modification (and access) time: mtime PATH TIME, TIME in RFC 3339.
+func cmdMtime(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: mtime PATH TIME")
+	}
+	t, err := time.Parse(time.RFC3339, args[1])
+	ts.Check(err)
+	ts.Check(os.Chtimes(ts.MkAbs(args[0]), t, t))
 }

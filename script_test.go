@@ -26,6 +26,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"fakebin":     cmdFakebin,
 	"binfmt":      cmdBinfmt,
 	"filemode":    cmdFilemode,
+	"mtime":       cmdMtime,    // mtime PATH TIME: set a file's modification time (RFC 3339)
 	"pgserver":    cmdPgserver, // run the bundled PGlite server with node
 	"holdport":    cmdHoldport,
 	"holdfree":    cmdHoldfree,

@@ -1,7 +1,9 @@
 // Package sidecars installs the app's Rust sidecar binaries where Tauri looks for them:
 // `<cargo target dir>/<triple>/<profile>/<name>[.exe]` is copied to the externalBin entry's path
 // plus `-<triple>[.exe]`, atomically with mode 0755, after its format and CPU are checked against
-// the target. For macos-universal both per-arch files are installed plus a fat Mach-O of the two.
+// the target. A host build may also sit in `<cargo target dir>/<profile>/`; when both hold the
+// binary the newer one is taken and Installed.Choice says so. For macos-universal both per-arch
+// files are installed plus a fat Mach-O of the two.
 //
 //	installed, err := sidecars.Install(ctx, sidecars.Options{
 //		Project: p, Target: t, CargoTargetDir: "target", Exclude: []string{"node"},
@@ -17,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nize/nizepack/internal/atomicfile"
 	"github.com/nize/nizepack/internal/binfmt"
@@ -61,6 +64,21 @@ type Installed struct {
 	Format string `json:"format"`
 	// UpToDate means the file already held these bytes and was not rewritten.
 	UpToDate bool `json:"up_to_date"`
+	// Choice, when both of cargo's dirs held the binary, says why Source was taken.
+	Choice *Choice `json:"choice,omitempty"`
+}
+
+// Choice is how Install picked a sidecar's source when both the triple dir
+// `<target dir>/<triple>/<profile>/` and, for a host build, `<target dir>/<profile>/` hold the
+// binary: the one modified later is taken; on equal times the triple dir, as when only it does.
+type Choice struct {
+	// Other is the file not taken.
+	Other string `json:"other"`
+	// Newer is how much later Installed.Source was modified than Other; 0 for equal times.
+	Newer time.Duration `json:"newer_ns"`
+	// Reason says it in words, e.g. "from target/release (newer than
+	// target/x86_64-unknown-linux-gnu/release by 2h)".
+	Reason string `json:"reason"`
 }
 
 // NotBuiltError is a sidecar that cargo has not built for the target: no file at any of the
@@ -161,6 +179,62 @@ type job struct {
 	src, dst string
 	t        target.Target
 	info     binfmt.Info
+	choice   *Choice
+}
+
+// locate finds the build of file for t: <ctd>/<triple>/<pdir>/file, and when t is the host also
+// <ctd>/<pdir>/file, the newer of the two when both are there (see Choice). With neither, src is
+// the triple dir's path and looked lists every path tried.
+func locate(ctd, pdir, file string, t target.Target, host *target.Target) (src string, looked []string, choice *Choice) {
+	triple := filepath.Join(ctd, t.Triple, pdir, file)
+	if host == nil || host.Triple != t.Triple {
+		return triple, []string{triple}, nil
+	}
+	plain := filepath.Join(ctd, pdir, file)
+	looked = []string{triple, plain}
+	ts, terr := os.Stat(triple)
+	ps, perr := os.Stat(plain)
+	tok, pok := terr == nil && ts.Mode().IsRegular(), perr == nil && ps.Mode().IsRegular()
+	switch {
+	case tok && pok:
+		if d := ps.ModTime().Sub(ts.ModTime()); d > 0 {
+			return plain, looked, newChoice(plain, triple, d)
+		}
+		return triple, looked, newChoice(triple, plain, ts.ModTime().Sub(ps.ModTime()))
+	case pok:
+		return plain, looked, nil
+	}
+	return triple, looked, nil
+}
+
+func newChoice(src, other string, newer time.Duration) *Choice {
+	c := &Choice{Other: other, Newer: newer}
+	from, than := filepath.Dir(src), filepath.Dir(other)
+	if newer == 0 {
+		c.Reason = fmt.Sprintf("from %s (%s holds one with the same modification time; the triple dir wins a tie)", from, than)
+	} else {
+		c.Reason = fmt.Sprintf("from %s (newer than %s by %s)", from, than, roughly(newer))
+	}
+	return c
+}
+
+// roughly writes d for people: whole seconds from a second up, without zero tails ("2h", "1h30m",
+// "90ms").
+func roughly(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.String()
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	}
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // Install installs the sidecars. It checks every source before writing anything, and reports all
@@ -195,16 +269,7 @@ func Install(ctx context.Context, opts Options) ([]Installed, error) {
 	var problems []error
 	for _, sc := range sidecars {
 		for _, t := range archs {
-			file := sc.Name + t.Exe()
-			src := filepath.Join(ctd, t.Triple, pdir, file)
-			looked := []string{src}
-			if _, err := os.Stat(src); err != nil && host != nil && host.Triple == t.Triple {
-				alt := filepath.Join(ctd, pdir, file)
-				looked = append(looked, alt)
-				if _, err := os.Stat(alt); err == nil {
-					src = alt
-				}
-			}
+			src, looked, choice := locate(ctd, pdir, sc.Name+t.Exe(), t, host)
 			cargo := append(append([]string{"cargo", "build"}, pargs...), "--target", t.Triple, "--bin", sc.Name)
 			st, err := os.Stat(src)
 			if err != nil || !st.Mode().IsRegular() {
@@ -219,7 +284,7 @@ func Install(ctx context.Context, opts Options) ([]Installed, error) {
 				problems = append(problems, &WrongBinaryError{Path: src, Err: err, Cargo: cargo})
 				continue
 			}
-			jobs = append(jobs, job{src: src, dst: dest(opts.Project.Dir, t, sc.Entry), t: t, info: info})
+			jobs = append(jobs, job{src: src, dst: dest(opts.Project.Dir, t, sc.Entry), t: t, info: info, choice: choice})
 		}
 	}
 	if len(problems) > 0 {
@@ -235,12 +300,16 @@ func Install(ctx context.Context, opts Options) ([]Installed, error) {
 		if err != nil {
 			return done, err
 		}
-		if wrote {
-			rep.Infof("installing %s -> %s", j.src, j.dst)
-		} else {
-			rep.Infof("%s is up to date", j.dst)
+		why := ""
+		if j.choice != nil {
+			why = ", " + j.choice.Reason
 		}
-		done = append(done, Installed{Path: j.dst, Source: j.src, Target: j.t.Name, Format: j.info.String(), UpToDate: !wrote})
+		if wrote {
+			rep.Infof("installing %s -> %s%s", j.src, j.dst, why)
+		} else {
+			rep.Infof("%s is up to date%s", j.dst, why)
+		}
+		done = append(done, Installed{Path: j.dst, Source: j.src, Target: j.t.Name, Format: j.info.String(), UpToDate: !wrote, Choice: j.choice})
 	}
 	if opts.Target.Universal() {
 		for _, sc := range sidecars {

@@ -4,14 +4,17 @@ import (
 	"context"
 	"debug/macho"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nize/nizepack/internal/binfmt"
 	"github.com/nize/nizepack/internal/fakebin"
+	"github.com/nize/nizepack/report"
 	"github.com/nize/nizepack/target"
 	"github.com/nize/nizepack/tauri"
 )
@@ -192,5 +195,145 @@ func TestNoSidecarsBesidesExcluded(t *testing.T) {
 	var none *NoSidecarsError
 	if !errors.As(err, &none) || none.Config != p.Base.Path || strings.Join(none.Excluded, ",") != "node" {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// lines records a reporter's Infof lines.
+type lines struct {
+	report.Nop
+	got []string
+}
+
+func (l *lines) Infof(format string, args ...any) {
+	l.got = append(l.got, fmt.Sprintf(format, args...))
+}
+
+// With both the triple dir and, for a host build, <target dir>/<profile>/ holding the binary, the
+// newer one is installed and the result and the progress say which and why; a tie keeps the
+// triple dir. Only the host's triple (per slice for macos-universal) looks in <profile>/.
+func TestNewerBuildWins(t *testing.T) {
+	base := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	type file struct {
+		dir  string        // "triple" or "plain" (<target dir>/release/)
+		arch string        // the slice's platform name
+		age  time.Duration // mtime = base - age
+	}
+	type want struct {
+		dir    string        // where Source is: "triple" or "plain"
+		newer  time.Duration // Choice.Newer; -1 for no Choice
+		reason string
+	}
+	const triple = "target/x86_64-unknown-linux-gnu/release"
+	tests := []struct {
+		name, target, host string
+		files              []file
+		want               map[string]want // by Installed.Target; the fat file is not checked
+	}{
+		{"only the triple dir", "linux-x86_64", "linux-x86_64",
+			[]file{{"triple", "linux-x86_64", 0}},
+			map[string]want{"linux-x86_64": {"triple", -1, ""}}},
+		{"only target/release", "linux-x86_64", "linux-x86_64",
+			[]file{{"plain", "linux-x86_64", 0}},
+			map[string]want{"linux-x86_64": {"plain", -1, ""}}},
+		{"target/release newer", "linux-x86_64", "linux-x86_64",
+			[]file{{"triple", "linux-x86_64", 2 * time.Hour}, {"plain", "linux-x86_64", 0}},
+			map[string]want{"linux-x86_64": {"plain", 2 * time.Hour, "from target/release (newer than " + triple + " by 2h)"}}},
+		{"triple dir newer", "linux-x86_64", "linux-x86_64",
+			[]file{{"triple", "linux-x86_64", 0}, {"plain", "linux-x86_64", 90 * time.Second}},
+			map[string]want{"linux-x86_64": {"triple", 90 * time.Second, "from " + triple + " (newer than target/release by 1m30s)"}}},
+		{"equal times keep the triple dir", "linux-x86_64", "linux-x86_64",
+			[]file{{"triple", "linux-x86_64", time.Minute}, {"plain", "linux-x86_64", time.Minute}},
+			map[string]want{"linux-x86_64": {"triple", 0, "from " + triple + " (target/release holds one with the same modification time; the triple dir wins a tie)"}}},
+		{"not the host: target/release is not looked at", "linux-x86_64", "linux-arm64",
+			[]file{{"triple", "linux-x86_64", 2 * time.Hour}, {"plain", "linux-x86_64", 0}},
+			map[string]want{"linux-x86_64": {"triple", -1, ""}}},
+		{"universal: the host's slice only", "macos-universal", "macos-arm64",
+			[]file{
+				{"triple", "macos-arm64", 3 * time.Hour}, {"plain", "macos-arm64", 0},
+				{"triple", "macos-x86_64", 5 * time.Hour},
+			},
+			map[string]want{
+				"macos-arm64":  {"plain", 3 * time.Hour, "from target/release (newer than target/aarch64-apple-darwin/release by 3h)"},
+				"macos-x86_64": {"triple", -1, ""},
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			app, ctd, p := setup(t)
+			for _, f := range tc.files {
+				arch := mustTarget(t, f.arch)
+				dir := arch.Triple
+				if f.dir == "plain" {
+					dir = ""
+				}
+				src := build(t, ctd, dir, "nize_api_server", arch)
+				mt := base.Add(-f.age)
+				if err := os.Chtimes(src, mt, mt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			host := mustTarget(t, tc.host)
+			rep := &lines{}
+			got, err := Install(context.Background(), Options{Bins: []string{"nize_api_server"}, Project: p, Target: mustTarget(t, tc.target), CargoTargetDir: ctd, Host: &host, Reporter: rep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checked := 0
+			for _, in := range got {
+				w, ok := tc.want[in.Target]
+				if !ok {
+					continue
+				}
+				checked++
+				arch := mustTarget(t, in.Target)
+				wantSrc := filepath.Join(ctd, arch.Triple, "release", "nize_api_server")
+				other := filepath.Join(ctd, "release", "nize_api_server")
+				if w.dir == "plain" {
+					wantSrc, other = other, wantSrc
+				}
+				if in.Source != wantSrc {
+					t.Errorf("%s: source %s, want %s", in.Target, in.Source, wantSrc)
+				}
+				if w.newer < 0 {
+					if in.Choice != nil {
+						t.Errorf("%s: choice %+v, want none", in.Target, in.Choice)
+					}
+					continue
+				}
+				// Reason names the dirs as given: here relative to the app.
+				wantReason := strings.ReplaceAll(w.reason, "target/", filepath.Join(app, "target")+"/")
+				if in.Choice == nil || in.Choice.Other != other || in.Choice.Newer != w.newer || filepath.ToSlash(in.Choice.Reason) != filepath.ToSlash(wantReason) {
+					t.Errorf("%s: choice %+v, want other %s, newer %v, reason %q", in.Target, in.Choice, other, w.newer, wantReason)
+				}
+				said := false
+				for _, l := range rep.got {
+					said = said || strings.HasPrefix(l, "installing "+in.Source+" -> ") && strings.HasSuffix(l, ", "+in.Choice.Reason)
+				}
+				if !said {
+					t.Errorf("%s: progress %q does not give the reason", in.Target, rep.got)
+				}
+			}
+			if checked != len(tc.want) {
+				t.Errorf("installed %+v, want %d checked", got, len(tc.want))
+			}
+		})
+	}
+}
+
+func TestRoughly(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		2 * time.Hour:                         "2h",
+		time.Hour + 30*time.Minute:            "1h30m",
+		time.Hour + 5*time.Second:             "1h0m5s",
+		time.Minute:                           "1m",
+		90*time.Second + 400*time.Millisecond: "1m30s",
+		45 * time.Second:                      "45s",
+		1500 * time.Millisecond:               "2s",
+		250 * time.Millisecond:                "250ms",
+		1500 * time.Nanosecond:                "1.5µs",
+	} {
+		if got := roughly(d); got != want {
+			t.Errorf("roughly(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -22,8 +22,9 @@ func newSidecarsCmd(s *Streams, g *globalOptions) *cobra.Command {
 		Short: "Copy the Rust sidecars from cargo's target dir to binaries/<name>-<triple>[.exe]",
 		Long: `Copies each sidecar (default: every bundle.externalBin entry of the Tauri config except node;
 or --bin NAME) from <cargo-target-dir>/<triple>/<profile>/<name>[.exe] (or
-<cargo-target-dir>/<profile>/ for a host build) to the entry's path plus -<triple>[.exe] in the
-Tauri dir, atomically with mode 0755, after checking its format and CPU against the platform.
+<cargo-target-dir>/<profile>/ for a host build; with both there, the newer one, and the progress
+and --json say which and why) to the entry's path plus -<triple>[.exe] in the Tauri dir,
+atomically with mode 0755, after checking its format and CPU against the platform.
 macos-universal installs both macOS slices and a fat Mach-O of the two. No PLATFORM means host.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
