@@ -188,13 +188,30 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 	}
 	changes := make([]versions.FileChange, len(paths))
 	changed := false
-	for i, path := range paths {
-		changes[i].Path = path
-		if write {
-			if changes[i], err = versions.UpdateFile(path, rel, o.pinChecksums && i == 0, o.check); err != nil {
+	update := func(dryRun bool) error {
+		for i, path := range paths {
+			ch, err := versions.UpdateFile(path, rel, o.pinChecksums && i == 0, dryRun)
+			if err != nil {
+				return err
+			}
+			changes[i] = ch
+		}
+		return nil
+	}
+	// Every file is checked before any is written: one that cannot be updated leaves them all
+	// as they were (and agreeing).
+	if write {
+		if err := update(true); err != nil {
+			return err
+		}
+		if !o.check {
+			if err := update(false); err != nil {
 				return err
 			}
 		}
+	}
+	for i, path := range paths {
+		changes[i].Path = path
 		changed = changed || changes[i].Changed
 	}
 	change := changes[0]
