@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,34 +26,42 @@ type fetchFlags struct {
 	offline      bool
 	format       string
 	stallTimeout time.Duration
+	flags        *pflag.FlagSet // to tell a given --offline from its default
 }
 
 func (ff *fetchFlags) register(f *pflag.FlagSet, prefix string) {
 	ff.src.register(f)
+	ff.flags = f
 	f.StringVar(&ff.nodeVersion, "node-version", "", "exact Node.js version (default: NODE_VERSION from versions.env)")
-	f.BoolVar(&ff.offline, "offline", false, prefix+"use only the download cache; fail naming what is missing")
+	f.BoolVar(&ff.offline, "offline", false, prefix+"use only the download cache; fail naming what is missing (default: $NIZEPACK_OFFLINE)")
 	f.StringVar(&ff.format, "format", "auto", prefix+"archive form: auto, xz or gz (macOS/Linux tarballs), zip or exe (Windows)")
 	f.DurationVar(&ff.stallTimeout, "stall-timeout", 30*time.Second, prefix+"retry a download attempt that receives nothing for this long")
 }
 
 // options resolves the pins, the Node version and the mirror into the client's options and
-// the request (without its OutDir).
-func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetch.Request, error) {
+// the request (without its OutDir); it returns the pins too.
+func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetch.Request, *pins.Pins, error) {
 	p, err := loadPins(s, g)
 	if err != nil {
-		return fetch.Options{}, fetch.Request{}, err
+		return fetch.Options{}, fetch.Request{}, nil, err
 	}
 	version, err := nodeVersion(p, ff.nodeVersion)
 	if err != nil {
-		return fetch.Options{}, fetch.Request{}, err
+		return fetch.Options{}, fetch.Request{}, nil, err
 	}
 	src, err := ff.src.resolve(s, p)
 	if err != nil {
-		return fetch.Options{}, fetch.Request{}, err
+		return fetch.Options{}, fetch.Request{}, nil, err
+	}
+	offline := ff.offline
+	if ff.flags == nil || !ff.flags.Changed("offline") {
+		if offline, err = envBool(s, "NIZEPACK_OFFLINE"); err != nil {
+			return fetch.Options{}, fetch.Request{}, nil, err
+		}
 	}
 	rep := newReporter(s, g)
 	opts := src.clientOptions(rep)
-	opts.Offline, opts.StallTimeout = ff.offline, ff.stallTimeout
+	opts.Offline, opts.StallTimeout = offline, ff.stallTimeout
 	if src.insecure {
 		rep.Warnf("--insecure-skip-signature: trusting SHASUMS256.txt of Node v%s from %s without checking its signature", version, fetch.Redact(src.mirror))
 	}
@@ -69,9 +78,23 @@ func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetc
 	case "zip", "exe":
 		req.WinKind = fetch.Kind(ff.format)
 	default:
-		return opts, req, usageErrorf("--format %q: use auto, xz, gz, zip or exe", ff.format)
+		return opts, req, p, usageErrorf("--format %q: use auto, xz, gz, zip or exe", ff.format)
 	}
-	return opts, req, nil
+	return opts, req, p, nil
+}
+
+// envBool reads a boolean environment variable: unset or empty is false; 1/true and 0/false
+// (as strconv.ParseBool spells them) are themselves; anything else is a usage error.
+func envBool(s *Streams, name string) (bool, error) {
+	v := s.getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, usageErrorf("$%s=%q: set it to 1 or 0 (or unset it)", name, v)
+	}
+	return b, nil
 }
 
 type fetchNodeOptions struct {
@@ -110,7 +133,7 @@ extracts only the node binary, checks its format and CPU, and installs it atomic
 	f.StringVar(&o.out, "out", "", "output directory (default: the Tauri dir's binaries/, else ./binaries)")
 	f.StringVar(&o.config, "config", "", "Tauri config file whose dir gets binaries/ (default: the Tauri dir found from the working directory)")
 	f.BoolVar(&o.json, "json", false, "print one JSON document instead of paths (also on failure: every target with ok, error and kind)")
-	f.BoolVar(&o.pin, "pin", false, "write NODE_BIN_SHA256_<PLATFORM> and NODE_BIN_SHA256TREE_<PLATFORM> pins of each verified binary to versions.env (--versions FILE, else ./versions.env, created when missing)")
+	f.BoolVar(&o.pin, "pin", false, "write NODE_BIN_SHA256_<PLATFORM> and NODE_BIN_SHA256TREE_<PLATFORM> pins of each verified binary to the pin file that holds NODE_VERSION (--versions FILE, else the app's versions.env or scripts/node-version.env, else ./versions.env, created)")
 	return cmd
 }
 
@@ -120,7 +143,7 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 		return err
 	}
 	g.versionsCreated = o.pin
-	opts, req, err := o.fetchFlags.options(s, g)
+	opts, req, p, err := o.fetchFlags.options(s, g)
 	if err != nil {
 		return err
 	}
@@ -152,7 +175,7 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 	}
 	var pinned *versions.FileChange
 	if o.pin && len(results) > 0 {
-		ch, perr := pinBinaries(g, version, results)
+		ch, perr := pinBinaries(pinFiles(g, p)[0], version, results)
 		if perr != nil {
 			err = errors.Join(err, perr)
 		} else {
@@ -180,13 +203,9 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 	return err
 }
 
-// pinBinaries writes the binary pins of the verified results into the versions.env nizepack
-// reads (--versions FILE, else ./versions.env).
-func pinBinaries(g *globalOptions, version string, results []fetch.Result) (versions.FileChange, error) {
-	path := g.versionsFile
-	if path == "" {
-		path = "versions.env"
-	}
+// pinBinaries writes the binary pins of the verified results into the pin file at path (the
+// one that pins NODE_VERSION, see pinFiles).
+func pinBinaries(path, version string, results []fetch.Result) (versions.FileChange, error) {
 	sums := map[string]string{}
 	for _, r := range results {
 		if r.Artifact != "" { // a fat file is made from its pinned slices

@@ -90,7 +90,7 @@ func withHint(err error) (string, bool) {
 		}
 		return msg, true
 	case *fetch.OfflineError:
-		return fmt.Sprintf("--offline: %s is not in the cache %s; run once without --offline to fill it", e.What, e.CacheDir), true
+		return fmt.Sprintf("--offline: %s is not in the cache %s; run once without --offline (and NIZEPACK_OFFLINE) to fill it", e.What, e.CacheDir), true
 	case *fetch.SignatureError:
 		return fmt.Sprintf("%s (use --keyring FILE for a mirror that re-signs, or --insecure-skip-signature to skip this check)", e), true
 	case *fetch.UnreachableError:

@@ -25,7 +25,7 @@ func TestDescribe(t *testing.T) {
 	}{
 		{errors.New("plain"), "plain"},
 		{&bundle.MissingPackageError{Package: "p", Dir: "/app"}, "cannot resolve p from /app: run `npm ci` in /app"},
-		{fmt.Errorf("linux-x86_64: %w", offline), "linux-x86_64: --offline: node-v24.21.0-linux-x64.tar.gz is not in the cache /c; run once without --offline to fill it"},
+		{fmt.Errorf("linux-x86_64: %w", offline), "linux-x86_64: --offline: node-v24.21.0-linux-x64.tar.gz is not in the cache /c; run once without --offline (and NIZEPACK_OFFLINE) to fill it"},
 		{errors.Join(notBuilt, errors.New("other")), "sidecar api for linux-arm64 not found at target/x/release/api; build it with `cargo build --release --bin api` (or set --cargo-target-dir)\nother"},
 		{fmt.Errorf("%w (while preparing)", offline), "offline: node-v24.21.0-linux-x64.tar.gz is not in the cache /c (while preparing)"}, // not a suffix: kept as is
 		{&bundle.InputError{Input: bundle.InputOut, Path: "/o", Problem: "exists and is not a directory"}, "output /o exists and is not a directory: pass --out with a directory"},

@@ -24,7 +24,7 @@ type nodeSourceFlags struct {
 func (n *nodeSourceFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&n.mirror, "mirror", "", "Node.js distribution URL, used exactly as given (default: NODE_MIRROR, else "+fetch.DefaultMirror+")")
 	f.StringVar(&n.cacheDir, "cache-dir", "", "download cache (default: $NIZEPACK_CACHE_DIR, else the user cache dir + /nizepack)")
-	f.StringVar(&n.keyring, "keyring", "", "armored OpenPGP public keys to trust instead of the embedded Node.js release keys")
+	f.StringVar(&n.keyring, "keyring", "", "armored OpenPGP public keys to trust instead of the embedded Node.js release keys (default: $NIZEPACK_KEYRING)")
 	f.BoolVar(&n.insecureSkipSignature, "insecure-skip-signature", false, "do not require a signature on SHASUMS256.txt (warned)")
 }
 
@@ -38,7 +38,8 @@ type nodeSource struct {
 }
 
 // resolve applies fetch-node's precedence: --mirror > NODE_MIRROR pin; --cache-dir >
-// $NIZEPACK_CACHE_DIR > user cache; --keyring replaces the embedded release keys.
+// $NIZEPACK_CACHE_DIR > user cache; --keyring (else $NIZEPACK_KEYRING) replaces the embedded
+// release keys.
 func (n *nodeSourceFlags) resolve(s *Streams, p *pins.Pins) (nodeSource, error) {
 	src := nodeSource{mirror: n.mirror, token: s.getenv("NIZEPACK_NODE_MIRROR_TOKEN"), insecure: n.insecureSkipSignature}
 	from := "--mirror"
@@ -55,13 +56,17 @@ func (n *nodeSourceFlags) resolve(s *Streams, p *pins.Pins) (nodeSource, error) 
 	if _, _, err := fetch.SplitMirror(src.mirror); err != nil {
 		return src, usageErrorf("%s: %v", from, err)
 	}
-	if n.keyring != "" {
-		data, err := os.ReadFile(n.keyring)
+	keyring, keyFrom := n.keyring, "--keyring"
+	if keyring == "" {
+		keyring, keyFrom = s.getenv("NIZEPACK_KEYRING"), "$NIZEPACK_KEYRING"
+	}
+	if keyring != "" {
+		data, err := os.ReadFile(keyring)
 		if err != nil {
-			return src, usageErrorf("--keyring: %v", err)
+			return src, usageErrorf("%s: %v", keyFrom, err)
 		}
 		if src.keyring, err = fetch.ParseKeyring(data); err != nil {
-			return src, usageErrorf("--keyring %s: %v; give a file of armored OpenPGP public keys", n.keyring, err)
+			return src, usageErrorf("%s %s: %v; give a file of armored OpenPGP public keys", keyFrom, keyring, err)
 		}
 	}
 	var err error

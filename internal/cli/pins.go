@@ -12,29 +12,48 @@ import (
 	"github.com/nize/nizepack/tauri"
 )
 
-// loadPins merges the embedded versions.env, the app's (--versions FILE, else ./versions.env
-// when present) and NIZEPACK_* environment variables. Flags are applied by each command.
+// App pin files, at the app's root: versions.env, else the Node pin where the app keeps it
+// for its own scripts; scripts/bun-version.env is read beside either.
+const (
+	versionsEnv    = "versions.env"
+	nodeVersionEnv = "scripts/node-version.env"
+	bunVersionEnv  = "scripts/bun-version.env"
+)
+
+// loadPins merges the embedded versions.env, the app's pin files (--versions FILE alone, else
+// appPinFiles) and NIZEPACK_* environment variables. Flags are applied by each command.
 func loadPins(s *Streams, g *globalOptions) (*pins.Pins, error) {
-	path, optional := g.versionsFile, g.versionsCreated
-	if path == "" {
-		path, optional = versionsPath(g), true
+	if g.versionsFile != "" {
+		p, err := pins.Load(nizepack.DefaultVersions(), g.versionsFile, g.versionsCreated, s.environ())
+		if err != nil && !g.versionsCreated && errors.Is(err, os.ErrNotExist) {
+			return nil, usageErrorf("--versions %s: the file does not exist", g.versionsFile)
+		}
+		return p, err
 	}
-	p, err := pins.Load(nizepack.DefaultVersions(), path, optional, s.environ())
-	if err != nil && !optional && errors.Is(err, os.ErrNotExist) {
-		return nil, usageErrorf("--versions %s: the file does not exist", path)
+	var files []pins.File
+	for _, f := range appPinFiles() {
+		files = append(files, pins.File{Path: f, Optional: true})
 	}
-	return p, err
+	return pins.LoadFiles(nizepack.DefaultVersions(), files, s.environ())
 }
 
-// versionsPath is the app's versions.env: --versions FILE; else ./versions.env when present;
-// else, run from a subfolder of a repository, the one at the repository root when present;
-// else ./versions.env (which `versions update` creates).
-func versionsPath(g *globalOptions) string {
-	if g.versionsFile != "" {
-		return g.versionsFile
+// appPinFiles are the app's pin files that exist, in order: versions.env,
+// scripts/node-version.env and scripts/bun-version.env, each found by findPinFile.
+func appPinFiles() []string {
+	var out []string
+	for _, name := range []string{versionsEnv, nodeVersionEnv, bunVersionEnv} {
+		if p := findPinFile(name); p != "" {
+			out = append(out, p)
+		}
 	}
-	const name = "versions.env"
-	if _, err := os.Stat(name); err == nil {
+	return out
+}
+
+// findPinFile is ./name when present; else, run from a subfolder of a repository, the one at
+// the repository root when present; else "".
+func findPinFile(name string) string {
+	name = filepath.FromSlash(name)
+	if fileExists(name) {
 		return name
 	}
 	if root := tauri.RepoRoot("."); root != "" && root != "." {
@@ -42,7 +61,27 @@ func versionsPath(g *globalOptions) string {
 			return p
 		}
 	}
-	return name
+	return ""
+}
+
+// pinFiles are the files the writers (versions update, fetch-node --pin) write NODE_VERSION and
+// its checksum pins to: --versions FILE; else each app pin file that pins NODE_VERSION (first the
+// one that gets new pins); else versions.env (the app's, or ./versions.env, created).
+func pinFiles(g *globalOptions, p *pins.Pins) []string {
+	if g.versionsFile != "" {
+		return []string{g.versionsFile}
+	}
+	var out []string
+	for _, v := range p.InFiles(pins.NodeVersion) {
+		out = append(out, string(v.Source))
+	}
+	if len(out) > 0 {
+		return out
+	}
+	if f := findPinFile(versionsEnv); f != "" {
+		return []string{f}
+	}
+	return []string{versionsEnv}
 }
 
 func fileExists(p string) bool {

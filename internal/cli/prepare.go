@@ -80,7 +80,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if err != nil {
 		return err
 	}
-	fetchOpts, nodeReq, err := o.fetchFlags.options(s, g)
+	fetchOpts, nodeReq, _, err := o.fetchFlags.options(s, g)
 	if err != nil {
 		return err
 	}

@@ -148,7 +148,7 @@ func NewRoot(s *Streams) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &UsageError{Err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.PersistentFlags().StringVar(&g.versionsFile, "versions", "", "versions.env file with the pins (default: ./versions.env when present, else the embedded pins)")
+	root.PersistentFlags().StringVar(&g.versionsFile, "versions", "", "pins file to read and write instead of the app's (default: versions.env, scripts/node-version.env and scripts/bun-version.env at the app root when present, over the embedded pins)")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print no progress, only results and errors")
 	root.AddCommand(
 		newPrepareCmd(s, g),

@@ -24,8 +24,9 @@ func newVersionsCmd(s *Streams, g *globalOptions) *cobra.Command {
 		Use:   "versions",
 		Short: "Print each pin (versions.env) and where it came from",
 		Long: `Prints every pin nizepack uses and the layer it came from: embedded (nizepack's own
-versions.env), file (the app's versions.env or --versions FILE, with the line), environment
-(NIZEPACK_<KEY>) or flag.`,
+versions.env), file (with the file and line: the app's versions.env, scripts/node-version.env and
+scripts/bun-version.env, or --versions FILE), environment (NIZEPACK_<KEY>) or flag. Two app files
+that pin a key differently are an error naming both.`,
 		Example: `  nizepack versions
   nizepack versions update --check
   nizepack versions update --pin-checksums`,
@@ -102,8 +103,9 @@ func newVersionsUpdateCmd(s *Streams, g *globalOptions) *cobra.Command {
 		Long: `Reads <mirror>/index.json and picks the newest LTS release of the pinned major (or --major)
 whose signature-verified SHASUMS256.txt lists the archives of all six platforms; releases the
 index lists before their files are published, or whose checksums nothing trusted signs, are
-skipped with a warning. It then rewrites NODE_VERSION in versions.env (--versions FILE, else
-./versions.env, created when missing) in place and atomically, keeping comments and order.
+skipped with a warning. It then rewrites NODE_VERSION in place and atomically, keeping comments
+and order, in the file that pins it: --versions FILE, else the app's versions.env or
+scripts/node-version.env (both, when both pin it), else ./versions.env, created.
 
 Checksum pins (NODE_SHA256_*, NODE_BIN_SHA256_*) already in the file are refreshed for the new
 version, since the old ones would refuse it; --pin-checksums writes one for every artifact of the
@@ -165,11 +167,17 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 		return err
 	}
 
-	path := versionsPath(g)
+	// The file that pins NODE_VERSION gets the new pins; another app file that pins it too
+	// (alike, or loading would have refused) gets the new version and its pins refreshed.
+	paths := pinFiles(g, p)
 	// Never move a pin backwards within its major (the pin may be ahead of the mirror).
 	move := semver.Compare("v"+rel.Version, "v"+current) > 0 || semver.Major("v"+rel.Version) != semver.Major("v"+current)
-	change := versions.FileChange{Path: path}
-	if (move || (rel.Version == current && o.pinChecksums)) && (o.pinChecksums || versions.HasBinaryPins(path)) {
+	write := move || (rel.Version == current && o.pinChecksums)
+	binaryPins := o.pinChecksums
+	for _, path := range paths {
+		binaryPins = binaryPins || versions.HasBinaryPins(path)
+	}
+	if write && binaryPins {
 		// Binary pins come from the archives themselves: fetched and verified like fetch-node.
 		end := rep.Group(fmt.Sprintf("versions update: node binary pins of Node v%s", rel.Version))
 		err := versions.DeriveBinaries(cmd.Context(), client, rel)
@@ -178,42 +186,74 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 			return err
 		}
 	}
-	if move || (rel.Version == current && o.pinChecksums) {
-		if change, err = versions.UpdateFile(path, rel, o.pinChecksums, o.check); err != nil {
+	changes := make([]versions.FileChange, len(paths))
+	changed := false
+	update := func(dryRun bool) error {
+		for i, path := range paths {
+			ch, err := versions.UpdateFile(path, rel, o.pinChecksums && i == 0, dryRun)
+			if err != nil {
+				return err
+			}
+			changes[i] = ch
+		}
+		return nil
+	}
+	// Every file is checked before any is written: one that cannot be updated leaves them all
+	// as they were (and agreeing).
+	if write {
+		if err := update(true); err != nil {
 			return err
 		}
+		if !o.check {
+			if err := update(false); err != nil {
+				return err
+			}
+		}
 	}
+	for i, path := range paths {
+		changes[i].Path = path
+		changed = changed || changes[i].Changed
+	}
+	change := changes[0]
 
 	if o.json {
-		if err := writeJSON(s.Out, map[string]any{
+		doc := map[string]any{
 			"current": current, "newest": rel.Version, "lts": rel.LTS, "date": rel.Date,
 			"update": move, "file": change, "skipped": nonNil(rel.Skipped), "check": o.check,
-		}); err != nil {
+		}
+		if len(changes) > 1 {
+			doc["other_files"] = changes[1:]
+		}
+		if err := writeJSON(s.Out, doc); err != nil {
 			return err
 		}
 	} else {
 		describe := fmt.Sprintf("Node v%s (LTS %s, %s)", rel.Version, rel.LTS, rel.Date)
-		switch {
-		case o.check && change.Changed:
-			if move {
-				fmt.Fprintf(s.Out, "%s: NODE_VERSION %s is behind %s; run `nizepack versions update`\n", path, current, describe)
-			} else {
-				fmt.Fprintf(s.Out, "%s: checksum pins of Node v%s are missing or differ; run `nizepack versions update --pin-checksums`\n", path, current)
+		for _, ch := range changes {
+			switch {
+			case !ch.Changed:
+			case o.check && move:
+				fmt.Fprintf(s.Out, "%s: NODE_VERSION %s is behind %s; run `nizepack versions update`\n", ch.Path, current, describe)
+			case o.check:
+				fmt.Fprintf(s.Out, "%s: checksum pins of Node v%s are missing or differ; run `nizepack versions update --pin-checksums`\n", ch.Path, current)
+			case move:
+				fmt.Fprintf(s.Out, "%s: NODE_VERSION %s -> %s\n", ch.Path, current, describe)
+			default:
+				fmt.Fprintf(s.Out, "%s: checksum pins of Node v%s written\n", ch.Path, current)
 			}
-		case change.Changed && move:
-			fmt.Fprintf(s.Out, "%s: NODE_VERSION %s -> %s\n", path, current, describe)
-		case change.Changed:
-			fmt.Fprintf(s.Out, "%s: checksum pins of Node v%s written\n", path, current)
+			if ch.Changed && !o.check && len(ch.Keys) > 1 {
+				fmt.Fprintf(s.Out, "%s: %d checksum pins of Node v%s\n", ch.Path, len(ch.Keys)-1, rel.Version)
+			}
+		}
+		switch {
+		case changed:
 		case !move && rel.Version != current:
 			fmt.Fprintf(s.Out, "NODE_VERSION %s is newer than the newest verified LTS release, %s; left as is\n", current, describe)
 		default:
 			fmt.Fprintf(s.Out, "NODE_VERSION %s is current: the newest LTS release of Node %d with every platform published\n", current, major)
 		}
-		if change.Changed && !o.check && len(change.Keys) > 1 {
-			fmt.Fprintf(s.Out, "%s: %d checksum pins of Node v%s\n", path, len(change.Keys)-1, rel.Version)
-		}
 	}
-	if o.check && change.Changed {
+	if o.check && changed {
 		return &ExitError{Code: ExitChanged}
 	}
 	return nil

@@ -1,5 +1,6 @@
 // Package pins reads versions.env files: shell-sourceable KEY=VALUE pins, layered
-// embedded < app file < NIZEPACK_* environment < flags, each value remembering where it came from.
+// embedded < app files (which must agree) < NIZEPACK_* environment < flags, each value
+// remembering where it came from.
 package pins
 
 import (
@@ -39,6 +40,7 @@ type Pins struct {
 	// files keeps the embedded and file layers whole, to know which version their checksum
 	// pins belong to.
 	files map[Source]map[string]Value
+	order []Source // the app files read, in order
 }
 
 // Known keys.
@@ -93,9 +95,26 @@ func Parse(data []byte, source Source) (map[string]Value, error) {
 	return out, sc.Err()
 }
 
+// File is one app pin file for LoadFiles.
+type File struct {
+	Path     string
+	Optional bool // a missing file is skipped
+}
+
 // Load merges the embedded defaults, the app file (if path is non-empty and, when optional,
 // exists) and NIZEPACK_* variables from environ.
 func Load(embedded []byte, path string, optional bool, environ []string) (*Pins, error) {
+	var files []File
+	if path != "" {
+		files = append(files, File{Path: path, Optional: optional})
+	}
+	return LoadFiles(embedded, files, environ)
+}
+
+// LoadFiles merges the embedded defaults, the app's pin files (in order; a missing optional
+// one is skipped) and NIZEPACK_* variables from environ. A key two files pin to different
+// values is a *ConflictError; one they pin alike keeps the first file as its source.
+func LoadFiles(embedded []byte, files []File, environ []string) (*Pins, error) {
 	p := &Pins{values: map[string]Value{}, files: map[Source]map[string]Value{}}
 	base, err := Parse(embedded, Embedded)
 	if err != nil {
@@ -103,20 +122,35 @@ func Load(embedded []byte, path string, optional bool, environ []string) (*Pins,
 	}
 	p.merge(base)
 	p.files[Embedded] = base
-	if path != "" {
-		data, err := os.ReadFile(path)
+	for _, f := range files {
+		data, err := os.ReadFile(f.Path)
 		switch {
 		case err == nil:
-			file, err := Parse(data, Source(path))
-			if err != nil {
-				return nil, err
-			}
-			p.merge(file)
-			p.files[Source(path)] = file
-		case optional && os.IsNotExist(err):
+		case f.Optional && os.IsNotExist(err):
+			continue
 		default:
 			return nil, fmt.Errorf("reading pins: %w", err)
 		}
+		src := Source(f.Path)
+		if _, dup := p.files[src]; dup {
+			continue
+		}
+		file, err := Parse(data, src)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range sortedKeys(file) {
+			v := file[k]
+			if prev, ok := p.values[k]; ok && prev.Source != Embedded {
+				if !sameValue(k, prev.Value, v.Value) {
+					return nil, &ConflictError{Key: k, First: prev, Second: v}
+				}
+				continue
+			}
+			p.values[k] = v
+		}
+		p.files[src] = file
+		p.order = append(p.order, src)
 	}
 	for _, kv := range environ {
 		k, v, ok := strings.Cut(kv, "=")
@@ -129,6 +163,50 @@ func Load(embedded []byte, path string, optional bool, environ []string) (*Pins,
 		}
 	}
 	return p, nil
+}
+
+// ConflictError is a key two app pin files pin to different values.
+type ConflictError struct {
+	Key           string
+	First, Second Value
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s:%d pins %s=%s but %s:%d pins %s: keep the pin in one file (remove it from one of them)",
+		e.First.Source, e.First.Line, e.Key, e.First.Value, e.Second.Source, e.Second.Line, e.Second.Value)
+}
+
+// sameValue reports whether two pins of key agree: versions with or without "v", checksums in
+// either case.
+func sameValue(key, a, b string) bool {
+	switch {
+	case key == NodeVersion:
+		return strings.TrimPrefix(a, "v") == strings.TrimPrefix(b, "v")
+	case strings.HasPrefix(key, NodeSHA256Prefix), IsBinaryKey(key):
+		return strings.EqualFold(a, b)
+	}
+	return a == b
+}
+
+func sortedKeys(m map[string]Value) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// InFiles returns the key's value in each app pin file that has it, in the files' order (the
+// file layers only: whatever the environment or a flag set over them).
+func (p *Pins) InFiles(key string) []Value {
+	var out []Value
+	for _, src := range p.order {
+		if v, ok := p.files[src][key]; ok {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (p *Pins) merge(m map[string]Value) {

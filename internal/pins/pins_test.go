@@ -1,6 +1,7 @@
 package pins
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,4 +134,110 @@ func TestBinaryPins(t *testing.T) {
 		t.Errorf("the environment's pair: tree = %q, %v", tree, ok)
 	}
 
+}
+
+// An app keeps its pins in several files: each is read, a key they pin alike keeps the first
+// file as its source, and a key they pin differently is an error naming both files and lines.
+func TestLoadFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	node := write("node-version.env", "# Node for the download script\n# and the CI cache key\n\nNODE_VERSION=24.3.0\n")
+	bun := write("bun-version.env", "BUN_VERSION=1.3.9\n")
+	same := write("same.env", "# pins\nNODE_VERSION=v24.3.0\nNODE_SHA256_LINUX_X64_TAR_XZ=ABCDEF\n")
+	other := write("other.env", "# pins\n\nNODE_VERSION=24.21.0\n")
+	missing := filepath.Join(dir, "missing.env")
+
+	tests := []struct {
+		name    string
+		files   []File
+		want    map[string]Value // key → value with source and line
+		inFiles []Source         // the files that pin NODE_VERSION
+		err     string
+	}{
+		{
+			name:  "node-version.env alone",
+			files: []File{{Path: missing, Optional: true}, {Path: node, Optional: true}, {Path: bun, Optional: true}},
+			want: map[string]Value{
+				NodeVersion:   {Value: "24.3.0", Source: Source(node), Line: 4},
+				"BUN_VERSION": {Value: "1.3.9", Source: Source(bun), Line: 1},
+				NodeMirror:    {Value: "https://nodejs.org/dist", Source: Embedded, Line: 3},
+			},
+			inFiles: []Source{Source(node)},
+		},
+		{
+			name:  "files that agree",
+			files: []File{{Path: same}, {Path: node}},
+			want: map[string]Value{
+				NodeVersion: {Value: "v24.3.0", Source: Source(same), Line: 2},
+			},
+			inFiles: []Source{Source(same), Source(node)},
+		},
+		{
+			name:  "files that disagree",
+			files: []File{{Path: other}, {Path: node}},
+			err:   other + ":3 pins NODE_VERSION=24.21.0 but " + node + ":4 pins 24.3.0: keep the pin in one file (remove it from one of them)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := LoadFiles([]byte(embedded), tt.files, nil)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, want := range tt.want {
+				if got, _ := p.Get(k); got != want {
+					t.Errorf("%s = %+v, want %+v", k, got, want)
+				}
+			}
+			var in []Source
+			for _, v := range p.InFiles(NodeVersion) {
+				in = append(in, v.Source)
+			}
+			if strings.Join(sources(in), ",") != strings.Join(sources(tt.inFiles), ",") {
+				t.Errorf("InFiles(NODE_VERSION) = %v, want %v", in, tt.inFiles)
+			}
+		})
+	}
+
+	if _, err := LoadFiles([]byte(embedded), []File{{Path: missing}}, nil); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a missing required file: err = %v", err)
+	}
+	// The error is a *ConflictError for callers that want the two values.
+	_, err := LoadFiles([]byte(embedded), []File{{Path: node}, {Path: other}}, nil)
+	var ce *ConflictError
+	if !errors.As(err, &ce) || ce.First.Source != Source(node) || ce.Second.Line != 3 {
+		t.Errorf("err = %#v, want a ConflictError of %s then %s:3", err, node, other)
+	}
+	// An environment override settles nothing: the files still disagree.
+	if _, err := LoadFiles([]byte(embedded), []File{{Path: node}, {Path: other}}, []string{"NIZEPACK_NODE_VERSION=24.3.0"}); err == nil {
+		t.Error("files that disagree were accepted under an environment override")
+	}
+	// Checksum pins apply beside the NODE_VERSION of their own file.
+	p, err := LoadFiles([]byte(embedded), []File{{Path: node}, {Path: same}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, ok := p.NodeChecksum("24.3.0", "node-v24.3.0-linux-x64.tar.xz"); !ok || sum != "abcdef" {
+		t.Errorf("checksum pin = %q, %v", sum, ok)
+	}
+}
+
+func sources(s []Source) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = string(v)
+	}
+	return out
 }
