@@ -52,11 +52,12 @@ to bundle.externalBin (existing entries kept, no duplicates) and moves every res
 resource to resources/pglite/... (list form, and map form key and target). In the build hooks
 (build.beforeDevCommand, beforeBuildCommand, beforeBundleCommand; a string or {"script": ...})
 it replaces each command that calls a script nizepack replaces with the nizepack commands that
-do its job, keeping the rest of the hook: "bash scripts/setup-sidecar-binaries.sh release"
-becomes "nizepack sidecars --profile release && nizepack fetch-node", "bash
-scripts/download-node.sh ..." "nizepack fetch-node", and "npm run ... build:pglite-server" (or
-the esbuild bundle script) "nizepack bundle-pglite"; so tauri build no longer redoes those jobs
-the old way after nizepack's. Without --config it edits the base config of the Tauri dir found
+do its job, keeping the rest of the hook:
+"bash scripts/setup-sidecar-binaries.sh release" becomes
+"nizepack sidecars --profile release && nizepack fetch-node", "bash scripts/download-node.sh ..."
+becomes "nizepack fetch-node", and "npm run ... build:pglite-server" (or the esbuild bundle
+script) becomes "nizepack bundle-pglite"; so tauri build no longer redoes those jobs the old
+way after nizepack's. Without --config it edits the base config of the Tauri dir found
 under the working directory and every platform overlay (tauri.<platform>.conf.json) that sets
 bundle.externalBin, bundle.resources or a build hook.
 
