@@ -1,6 +1,7 @@
 // Package tauri reads a Tauri v2 app's config the way the tauri CLI does (the base file plus
 // the platform overlay merged with JSON Merge Patch, RFC 7396) and rewrites its
-// bundle.externalBin and bundle.resources in place, keeping the file's own formatting.
+// bundle.externalBin, bundle.resources and build hooks in place, keeping the file's own
+// formatting.
 //
 //	p, err := tauri.OpenDir("crates/app/nize_desktop")
 //	changes, err := tauri.Plan(p, tauri.Options{ExternalBins: []string{"binaries/node"}})

@@ -97,6 +97,10 @@ type Options struct {
 	// an existing file stay.
 	Entitlements string
 	Grant        []string
+	// HookRewrites rewrite commands in the build hooks (build.beforeDevCommand,
+	// beforeBuildCommand, beforeBundleCommand; the string form and the object form's "script")
+	// of the base config and of every overlay, in order; the first that matches a command wins.
+	HookRewrites []HookRewrite
 }
 
 func (o Options) move(s string) (string, bool) {
@@ -129,6 +133,11 @@ func (o Options) Validate() error {
 			return err
 		}
 	}
+	for _, r := range o.HookRewrites {
+		if _, err := r.compile(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -147,8 +156,8 @@ func (c Change) Diff() []byte {
 	return diff.Diff("a/"+name, c.File.Data, "b/"+name, c.New)
 }
 
-// Plan computes the rewrite of the base config and of every overlay that sets
-// bundle.externalBin or bundle.resources. It writes nothing. A config Tauri would refuse is
+// Plan computes the rewrite of the base config and of every overlay (the bundle settings of an
+// overlay that sets bundle.externalBin or bundle.resources, the build hooks of any). It writes nothing. A config Tauri would refuse is
 // refused with a *SchemaError (or several, joined): a duplicated key, an externalBin or
 // resources of the wrong type, or a result (base alone and merged with each overlay) that the
 // official Tauri v2 config schema rejects. The base config always gets the
@@ -219,6 +228,9 @@ func Rewrite(f *File, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := rewriteHooks(v, opts.HookRewrites); err != nil {
+		return nil, err
+	}
 	root := v.Value.(*hujson.Object)
 	st := detectStyle(f.Data)
 	isBase := f.Platform == ""
@@ -227,7 +239,7 @@ func Rewrite(f *File, opts Options) ([]byte, error) {
 	_, bm := member(root, "bundle")
 	if bm == nil {
 		if !isBase || !wantBins {
-			return f.Data, nil
+			return v.Pack(), nil
 		}
 		if err := appendMember(root, "bundle", map[string]any{"externalBin": opts.ExternalBins}, st, 0); err != nil {
 			return nil, fmt.Errorf("rewriting %s: %w", f.Path, err)
@@ -244,7 +256,7 @@ func Rewrite(f *File, opts Options) ([]byte, error) {
 			}
 			return v.Pack(), nil
 		}
-		return f.Data, nil
+		return v.Pack(), nil
 	}
 
 	if _, eb := member(bundle, "externalBin"); eb == nil {

@@ -127,10 +127,11 @@ func requireTauriDir(command string) (string, error) {
 	return dir, err
 }
 
-// appRoot is the app's root folder: the working directory when the app's Tauri dir is under
-// it, else (run from a subfolder) the root of the repository above it that holds the app.
+// appRoot is the app's root folder: the working directory when the app's Tauri dir is below
+// it, else (run from a subfolder, or from the Tauri dir itself, where a Tauri hook with a "cwd"
+// may run) the root of the repository above it that holds the app.
 func appRoot() string {
-	if _, from, err := tauri.FindDirUp("."); err == nil && from != "." {
+	if dir, from, err := tauri.FindDirUp("."); err == nil && (from != "." || filepath.Clean(dir) == ".") {
 		if root := tauri.RepoRoot("."); root != "" {
 			return root
 		}

@@ -46,12 +46,20 @@ func newTauriCmd(s *Streams, g *globalOptions) *cobra.Command {
 	def := nize.Migration()
 	cmd := &cobra.Command{
 		Use:   "tauri",
-		Short: "Rewrite bundle.externalBin and bundle.resources of the Tauri config (and its platform overlays) in place",
+		Short: "Rewrite bundle.externalBin, bundle.resources and the build hooks of the Tauri config (and its platform overlays) in place",
 		Long: `Rewrites the Tauri config for the PGlite migration, keeping its formatting: adds binaries/node
 to bundle.externalBin (existing entries kept, no duplicates) and moves every resources/pg/...
-resource to resources/pglite/... (list form, and map form key and target). Without --config it
-edits the base config of the Tauri dir found under the working directory and every platform
-overlay (tauri.<platform>.conf.json) that sets bundle.externalBin or bundle.resources.
+resource to resources/pglite/... (list form, and map form key and target). In the build hooks
+(build.beforeDevCommand, beforeBuildCommand, beforeBundleCommand; a string or {"script": ...})
+it replaces each command that calls a script nizepack replaces with the nizepack commands that
+do its job, keeping the rest of the hook:
+"bash scripts/setup-sidecar-binaries.sh release" becomes
+"nizepack sidecars --profile release && nizepack fetch-node", "bash scripts/download-node.sh ..."
+becomes "nizepack fetch-node", and "npm run ... build:pglite-server" (or the esbuild bundle
+script) becomes "nizepack bundle-pglite"; so tauri build no longer redoes those jobs the old
+way after nizepack's. Without --config it edits the base config of the Tauri dir found
+under the working directory and every platform overlay (tauri.<platform>.conf.json) that sets
+bundle.externalBin, bundle.resources or a build hook.
 
 Before anything is written, every config (the base alone and merged with each overlay, as Tauri
 merges them) is checked against the official Tauri v2 config schema; a config Tauri would refuse
@@ -81,7 +89,7 @@ invalid config), 2 for a usage error.`,
 }
 
 func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions) error {
-	opts := tauri.Options{ExternalBins: o.bins}
+	opts := tauri.Options{ExternalBins: o.bins, HookRewrites: nize.HookRewrites()}
 	if o.entitle {
 		opts.Entitlements, opts.Grant = nize.EntitlementsFile, nize.NodeEntitlements()
 	}

@@ -22,8 +22,10 @@ func newVerifyCmd(s *Streams, g *globalOptions) *cobra.Command {
 		Long: `Merges the Tauri config with the platform's overlay as Tauri does, then checks every
 bundle.externalBin file for the platform (exists, regular, executable, right format and CPU; a
 universal one fat with both slices), that every bundle.resources entry or glob matches a file,
-and that the PGlite bundle matches its manifest. Reports every problem with the command that
-fixes it and exits 1 if there is any. No PLATFORM means host.`,
+that the PGlite bundle matches its manifest, and that no build hook still calls a script
+nizepack replaces (tauri build would run it after nizepack; ` + "`nizepack tauri`" + ` rewrites it).
+Reports every problem with the command that fixes it and exits 1 if there is any. No PLATFORM
+means host.`,
 
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -7,6 +7,7 @@ package nize
 import (
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/fetch"
@@ -65,13 +66,52 @@ func SeedNode(tauriDir string, lookPath func(string) (string, error)) (node, fro
 	return "", ""
 }
 
-// Migration is the PGlite migration of the Tauri config: add binaries/node to externalBin and
-// move resources/pg to resources/pglite.
+// Migration is the PGlite migration of the Tauri config: add binaries/node to externalBin,
+// move resources/pg to resources/pglite, and make the build hooks call nizepack instead of the
+// scripts it replaces (HookRewrites).
 func Migration() tauri.Options {
 	return tauri.Options{
 		ExternalBins: []string{NodeEntry},
 		Resources:    []tauri.ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
+		HookRewrites: HookRewrites(),
 	}
+}
+
+// The old scripts' commands as a hook may call them: by bash or sh or directly, from any
+// folder ("scripts/x.sh", "./scripts/x.sh", "../../../scripts/x.sh").
+const (
+	shell     = `(?:(?:bash|sh)\s+)?`
+	pathTo    = `(?:[^\s'"]*/)?`
+	word      = `[A-Za-z0-9_.-]+`
+	moreArgs  = `(?:\s+[^\s]+)*`
+	npmRunner = `(?:npm|pnpm|yarn|bun)`
+)
+
+// hookRewrites is the policy of the hook rewrite: each command of a Tauri build hook that calls
+// one of the scripts nizepack replaces, and the nizepack commands that do its job instead. The
+// rewritten hooks run where tauri runs them (the frontend dir, the app root for Nize: plain
+// `nizepack CMD` finds the Tauri dir from there, or from the Tauri dir itself).
+var hookRewrites = []tauri.HookRewrite{
+	// setup-sidecar-binaries.sh <profile> copied cargo's sidecars and node into binaries/.
+	{Command: shell + pathTo + `setup-sidecar-binaries\.sh\s+(` + word + `)`, Replace: "nizepack sidecars --profile $1 && nizepack fetch-node"},
+	{Command: shell + pathTo + `setup-sidecar-binaries\.sh`, Replace: "nizepack sidecars && nizepack fetch-node"},
+	// download-node.sh [platform] downloaded node into binaries/node-<triple>; the hook runs
+	// for the host's build, as fetch-node does without a platform.
+	{Command: shell + pathTo + `download-node\.sh` + moreArgs, Replace: "nizepack fetch-node"},
+	// The npm script build:pglite-server ran the esbuild bundle script.
+	{Command: npmRunner + moreArgs + `\s+build:pglite-server` + moreArgs, Replace: "nizepack bundle-pglite"},
+	// The bundle script itself, run by node or as esbuild's command line on the server entry.
+	{Command: `node\s+` + pathTo + `build-pglite-server\.m?js` + moreArgs, Replace: "nizepack bundle-pglite"},
+	{Command: `(?:npx\s+(?:--yes\s+|-y\s+)?)?esbuild\s+(?:[^\s]+\s+)*?` + pathTo + `pglite-server\.mjs` + moreArgs, Replace: "nizepack bundle-pglite"},
+}
+
+// HookRewrites are the rewrites that make a Tauri build hook call nizepack instead of the
+// scripts it replaces: setup-sidecar-binaries.sh PROFILE becomes `nizepack sidecars --profile
+// PROFILE && nizepack fetch-node`, download-node.sh `nizepack fetch-node`, the npm script
+// build:pglite-server and the esbuild bundle script `nizepack bundle-pglite`. Left in place, such
+// a hook would redo those jobs the old way when tauri build runs it, after nizepack's.
+func HookRewrites() []tauri.HookRewrite {
+	return slices.Clone(hookRewrites)
 }
 
 // NotFromCargo lists the externalBin entries (by base name) that cargo does not build: node,

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nize/nizepack/target"
+	"github.com/nize/nizepack/tauri"
 )
 
 func writeTree(t *testing.T, root string, files map[string]string) {
@@ -71,5 +72,43 @@ func TestSeedNode(t *testing.T) {
 	}
 	if node, _ := SeedNode("", onPath); node != "/usr/bin/node" {
 		t.Errorf("no Tauri dir: %q", node)
+	}
+}
+
+// The hook rewrite turns the real app's hooks, and the other ways a hook may call the old
+// scripts, into the nizepack commands; anything else stays, and a second run changes nothing.
+func TestHookRewrites(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		// The real app's hooks (crates/app/nize_desktop/tauri.conf.json).
+		{"cargo build -p nize_api_server -p nize_terminator --release && bash scripts/setup-sidecar-binaries.sh release && npm run --prefix packages/nize-desktop build:pglite-server && npm run --prefix packages/nize-desktop build",
+			"cargo build -p nize_api_server -p nize_terminator --release && nizepack sidecars --profile release && nizepack fetch-node && nizepack bundle-pglite && npm run --prefix packages/nize-desktop build"},
+		{"cargo build -p nize_api_server -p nize_terminator && bash scripts/setup-sidecar-binaries.sh debug && npm run --prefix packages/nize-desktop build:pglite-server && npm run --prefix packages/nize-desktop dev",
+			"cargo build -p nize_api_server -p nize_terminator && nizepack sidecars --profile debug && nizepack fetch-node && nizepack bundle-pglite && npm run --prefix packages/nize-desktop dev"},
+		{"./scripts/setup-sidecar-binaries.sh", "nizepack sidecars && nizepack fetch-node"},
+		{"sh ../../../scripts/setup-sidecar-binaries.sh release", "nizepack sidecars --profile release && nizepack fetch-node"},
+		{"bash scripts/download-node.sh darwin-arm64 && npm run build", "nizepack fetch-node && npm run build"},
+		{"bash scripts/download-node.sh", "nizepack fetch-node"},
+		{"npm run build:pglite-server", "nizepack bundle-pglite"},
+		{"npm --prefix packages/nize-desktop run build:pglite-server", "nizepack bundle-pglite"},
+		{"pnpm -C packages/nize-desktop build:pglite-server", "nizepack bundle-pglite"},
+		{"node scripts/build-pglite-server.mjs", "nizepack bundle-pglite"},
+		{"node packages/nize-desktop/scripts/build-pglite-server.mjs --minify", "nizepack bundle-pglite"},
+		{"npx esbuild packages/nize-desktop/scripts/pglite-server.mjs --bundle --platform=node --format=esm --outfile=crates/app/nize_desktop/resources/pglite/pglite-server.mjs", "nizepack bundle-pglite"},
+		// Left alone: other commands, and the old names inside another command's arguments.
+		{"npm run build && npm run dev", "npm run build && npm run dev"},
+		{"echo setup-sidecar-binaries.sh", "echo setup-sidecar-binaries.sh"},
+		{"npx esbuild src/main.ts --bundle", "npx esbuild src/main.ts --bundle"},
+		{"nizepack sidecars --profile release && nizepack fetch-node && nizepack bundle-pglite", "nizepack sidecars --profile release && nizepack fetch-node && nizepack bundle-pglite"},
+	} {
+		got, _, err := tauri.RewriteScript(tc.in, HookRewrites())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%q\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+		if again, calls, _ := tauri.RewriteScript(got, HookRewrites()); again != got || len(calls) > 0 {
+			t.Errorf("a second run changed %q to %q", got, again)
+		}
 	}
 }

@@ -85,6 +85,9 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	if err := v.config(); err != nil {
 		return nil, err
 	}
+	if err := v.hooks(); err != nil {
+		return nil, err
+	}
 	v.externalBins(bundle["externalBin"])
 	v.resources(bundle["resources"])
 	v.manifest(bundle["resources"])
@@ -142,6 +145,44 @@ func (v *verifier) config() error {
 			fix = v.cmd("tauri") + " (it fills in \"bundle\": null)"
 		}
 		v.r.Problems = append(v.r.Problems, Problem{File: se.Path, Line: se.Line, Column: se.Column, Problem: key + " " + se.Msg, Fix: fix})
+	}
+	return nil
+}
+
+// hooks reports a build hook tauri would run for the target (the overlay's where it sets one,
+// else the base's) that still calls a script nizepack replaces: tauri build runs it after
+// nizepack, and it would redo that job the old way over nizepack's outputs (or fail once the
+// script is gone).
+func (v *verifier) hooks() error {
+	p := v.opts.Project
+	all, err := p.Hooks()
+	if err != nil {
+		return err
+	}
+	platform := tauri.PlatformName(v.opts.Target.GOOS)
+	fromOverlay := map[string]bool{}
+	for _, h := range all {
+		if h.Platform == platform {
+			fromOverlay[h.Key] = true
+		}
+	}
+	for _, h := range all {
+		if h.Platform != platform && (h.Platform != "" || fromOverlay[h.Key]) {
+			continue
+		}
+		_, calls, err := tauri.RewriteScript(h.Script, nize.HookRewrites())
+		if err != nil {
+			return err
+		}
+		run := "tauri build"
+		if strings.HasSuffix(h.Key, ".beforeDevCommand") {
+			run = "tauri dev"
+		}
+		for _, c := range calls {
+			v.r.Problems = append(v.r.Problems, Problem{File: h.Path, Line: h.Line, Column: h.Column,
+				Problem: fmt.Sprintf("%s runs %s, a script nizepack replaces: %s runs the hook after nizepack, so it would redo that job the old way over nizepack's output", h.Key, quote(c.Command), run),
+				Fix:     v.cmd("tauri") + " (it makes the hook run " + quote(c.Replace) + " instead)"})
+		}
 	}
 	return nil
 }

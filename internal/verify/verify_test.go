@@ -2,8 +2,10 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -133,5 +135,57 @@ func TestInvalidConfigFails(t *testing.T) {
 				t.Errorf("problems = %v, want %q with fix %q", r.Problems, c.want, c.fix)
 			}
 		})
+	}
+}
+
+// A build hook that still calls an old script is a problem at the hook's key, fixed by
+// `nizepack tauri`; for a platform whose overlay sets its own hook, the overlay's counts.
+func TestOldScriptHooks(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "tauri.conf.json"), "{\n  \"identifier\": \"x\",\n  \"build\": {\n    \"beforeBuildCommand\": \"cargo build --release && bash scripts/setup-sidecar-binaries.sh release && npm run build\",\n    \"beforeDevCommand\": {\"script\": \"npm run --prefix packages/nize-desktop build:pglite-server\", \"wait\": true}\n  }\n}\n")
+	write(t, filepath.Join(dir, "tauri.linux.conf.json"), "{\"build\": {\"beforeBuildCommand\": \"nizepack sidecars --profile release && nizepack fetch-node\"}}")
+	write(t, filepath.Join(dir, "tauri.windows.conf.json"), "{\"build\": {\"beforeBundleCommand\": \"bash scripts/download-node.sh\"}}")
+	p, err := tauri.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		platform string
+		want     []string // file:line:col key command
+	}{
+		{"macos-arm64", []string{
+			"tauri.conf.json:4:5 build.beforeBuildCommand \"bash scripts/setup-sidecar-binaries.sh release\" \"nizepack sidecars --profile release && nizepack fetch-node\"",
+			"tauri.conf.json:5:5 build.beforeDevCommand \"npm run --prefix packages/nize-desktop build:pglite-server\" \"nizepack bundle-pglite\"",
+		}},
+		{"linux-x86_64", []string{ // the overlay's own beforeBuildCommand replaces the base's
+			"tauri.conf.json:5:5 build.beforeDevCommand \"npm run --prefix packages/nize-desktop build:pglite-server\" \"nizepack bundle-pglite\"",
+		}},
+		{"windows-x86_64", []string{
+			"tauri.conf.json:4:5 build.beforeBuildCommand \"bash scripts/setup-sidecar-binaries.sh release\" \"nizepack sidecars --profile release && nizepack fetch-node\"",
+			"tauri.conf.json:5:5 build.beforeDevCommand \"npm run --prefix packages/nize-desktop build:pglite-server\" \"nizepack bundle-pglite\"",
+			"tauri.windows.conf.json:1:12 build.beforeBundleCommand \"bash scripts/download-node.sh\" \"nizepack fetch-node\"",
+		}},
+	} {
+		tt, _ := target.Parse(tc.platform)
+		r, err := Check(context.Background(), Options{Project: p, Target: tt, ConfigPath: "my conf.json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, pr := range r.Problems {
+			if !strings.Contains(pr.Problem, "a script nizepack replaces") {
+				continue
+			}
+			key, rest, _ := strings.Cut(pr.Problem, " runs ")
+			cmd, _, _ := strings.Cut(rest, ", a script")
+			_, repl, _ := strings.Cut(pr.Fix, "run ")
+			got = append(got, fmt.Sprintf("%s:%d:%d %s %s %s", filepath.Base(pr.File), pr.Line, pr.Column, key, cmd, strings.TrimSuffix(repl, " instead)")))
+			if !strings.HasPrefix(pr.Fix, "`nizepack tauri --config 'my conf.json'`") {
+				t.Errorf("fix %q does not run `nizepack tauri` with the --config given", pr.Fix)
+			}
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.platform, got, tc.want)
+		}
 	}
 }
