@@ -17,6 +17,9 @@ import (
 	"github.com/nize/nizepack/report"
 )
 
+// entryEnv is the default of --entry, for build hooks, which take no flags.
+const entryEnv = "NIZEPACK_PGLITE_ENTRY"
+
 type bundlePgliteOptions struct {
 	seedFlags
 	config                   string
@@ -48,7 +51,7 @@ running Node; without any Node the bundle has no seed (warned).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.entry, "entry", "", "server entry file (default: nizepack's canonical server, also in place of "+nize.AppEntry+")")
+	f.StringVar(&o.entry, "entry", "", "server entry file (default: $"+entryEnv+", else nizepack's canonical server, also in place of "+nize.AppEntry+")")
 	f.StringVar(&o.packageDir, "package-dir", "", "folder whose node_modules the packages resolve from (default: the entry's package, else "+nize.AppPackageDir+" when present, else the working dir)")
 	f.StringVar(&o.config, "config", "", "Tauri config file whose dir gets resources/pglite (default: the Tauri dir found from the working directory)")
 	f.StringVar(&o.out, "out", "", "output dir (default: <Tauri dir>/resources/pglite, or ./resources/pglite when the tree has no Tauri config)")
@@ -70,7 +73,7 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 	if opts.Seed, err = o.seedFlags.resolve(opts.Reporter, optionalTauriDir(), ""); err != nil {
 		return err
 	}
-	if opts.Entry, opts.PackageDir, err = locateEntry(opts.Reporter, wd, o.entry, o.packageDir, opts.Seed.Node != ""); err != nil {
+	if opts.Entry, opts.PackageDir, err = locateEntry(s, opts.Reporter, wd, o.entry, o.packageDir, opts.Seed.Node != ""); err != nil {
 		return err
 	}
 	if opts.Out = o.out; o.out == "" {
@@ -116,7 +119,9 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 // run from a subfolder of the app); the paths the user typed stay relative to the working dir.
 // It says which server is bundled when that is not what the app's tree suggests: the canonical
 // server in place of the app's own entry, or an entry that reads no seed when one is wanted.
-func locateEntry(rep report.Reporter, wd, entry, packageDir string, seedWanted bool) (string, string, error) {
+// An empty entry flag takes $NIZEPACK_PGLITE_ENTRY, relative to the app's root (build hooks
+// have no flags, and run in a dir of their own).
+func locateEntry(s *Streams, rep report.Reporter, wd, entry, packageDir string, seedWanted bool) (string, string, error) {
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
 			return p
@@ -127,7 +132,14 @@ func locateEntry(rep report.Reporter, wd, entry, packageDir string, seedWanted b
 	if !filepath.IsAbs(root) {
 		root = filepath.Join(wd, root)
 	}
-	entryPath, pkgDir, appEntry := nize.Locate(root, abs(entry), abs(packageDir))
+	entry = abs(entry)
+	if env := s.getenv(entryEnv); entry == "" && env != "" {
+		// Relative to the app's root: hooks run in the frontend dir or a cwd of their own.
+		if entry = env; !filepath.IsAbs(env) {
+			entry = filepath.Join(root, env)
+		}
+	}
+	entryPath, pkgDir, appEntry := nize.Locate(root, entry, abs(packageDir))
 	if appEntry != "" {
 		rel := bundleShownPath(wd, appEntry)
 		rep.Infof("bundling nizepack's canonical PGlite server in place of %s: a drop-in (same flags, same {\"port\": N} line) that adds %s; to bundle the app's own instead, pass --entry %s", rel, nize.CanonicalAdds, verify.ShellQuote(rel))
@@ -138,7 +150,7 @@ func locateEntry(rep report.Reporter, wd, entry, packageDir string, seedWanted b
 			return "", "", err
 		}
 		if !reads {
-			rep.Warnf("%s does not read nizepack's seed, so the bundle has none: the app's first start runs initdb (5–25 s instead of 1–3 s), and the entry lacks the rest of what nizepack's canonical server adds (%s); drop --entry to bundle the canonical server, a drop-in with the same flags and port line", bundleShownPath(wd, entryPath), nize.CanonicalAdds)
+			rep.Warnf("%s does not read nizepack's seed, so the bundle has none: the app's first start runs initdb (5–25 s instead of 1–3 s), and the entry lacks the rest of what nizepack's canonical server adds (%s); drop --entry (and %s) to bundle the canonical server, a drop-in with the same flags and port line", bundleShownPath(wd, entryPath), nize.CanonicalAdds, entryEnv)
 		}
 	}
 	return entryPath, pkgDir, nil

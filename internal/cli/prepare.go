@@ -65,7 +65,7 @@ $GITHUB_STEP_SUMMARY. A failure names the step; earlier steps' outputs stay as w
 	f.StringSliceVar(&o.bins, "bin", nil, "sidecars: binary name to copy (repeatable; default: the config's externalBin entries except node)")
 	f.BoolVar(&o.skipSidecars, "skip-sidecars", false, "skip the sidecars step (before the Rust build); verify then leaves them out")
 	f.BoolVar(&o.smoke, "smoke", false, "finally run the bundled server with the fetched node and query it (host only)")
-	f.StringVar(&o.entry, "entry", "", "bundle-pglite: server entry (default: the app's, else nizepack's canonical server)")
+	f.StringVar(&o.entry, "entry", "", "bundle-pglite: server entry (default: $"+entryEnv+", else nizepack's canonical server, also in place of the app's own)")
 	f.StringVar(&o.packageDir, "package-dir", "", "bundle-pglite: folder whose node_modules the packages resolve from")
 	f.BoolVar(&o.minify, "minify", false, "bundle-pglite: minify the bundle")
 	f.BoolVar(&o.sourcemap, "sourcemap", false, "bundle-pglite: also write pglite-server.mjs.map")
@@ -121,7 +121,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if opts.Bundle.Seed, err = o.seedFlags.resolve(rep, opts.TauriDir, hostNode); err != nil {
 		return err
 	}
-	if opts.Bundle.Entry, opts.Bundle.PackageDir, err = locateEntry(rep, wd, o.entry, o.packageDir, opts.Bundle.Seed.Node != ""); err != nil {
+	if opts.Bundle.Entry, opts.Bundle.PackageDir, err = locateEntry(s, rep, wd, o.entry, o.packageDir, opts.Bundle.Seed.Node != ""); err != nil {
 		return err
 	}
 
