@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,10 @@ func setupBundle(env *testscript.Env) error {
 	env.Setenv("PGSSLMODE", "disable")
 	return nil
 }
+
+// portFirst: the port line is a JSON object whose first key is "port" (the app reads it with
+// serde; the canonical server adds facts after it).
+var portFirst = regexp.MustCompile(`^\{\s*"port"\s*:`)
 
 const (
 	serverStartTimeout = 120 * time.Second // a fresh PGlite data dir on a busy 2-core machine
@@ -194,7 +199,7 @@ func pgStart(ts *testscript.TestScript, neg bool, name string, args []string) {
 		var msg struct {
 			Port *int `json:"port"`
 		}
-		if err := json.Unmarshal([]byte(line), &msg); err != nil || msg.Port == nil || *msg.Port <= 0 || !strings.HasPrefix(line, fmt.Sprintf(`{"port": %d`, *msg.Port)) {
+		if err := json.Unmarshal([]byte(line), &msg); err != nil || msg.Port == nil || *msg.Port <= 0 || !portFirst.MatchString(line) {
 			cmd.Process.Kill()
 			<-p.done
 			ts.Fatalf("server %s first stdout line %q is not {\"port\": N}", name, line)

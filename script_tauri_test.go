@@ -32,7 +32,7 @@ func setupTauri(env *testscript.Env) error {
 	return nil
 }
 
-// cmdCopytree copies a directory tree: copytree SRC DST.
+// cmdCopytree copies a directory tree: copytree SRC DST. A node_modules in it is linked, not copied.
 func cmdCopytree(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: copytree SRC DST")
@@ -44,6 +44,16 @@ func cmdCopytree(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		rel, _ := filepath.Rel(src, p)
 		out := filepath.Join(dst, rel)
+		if d.IsDir() && d.Name() == "node_modules" {
+			// Installed packages are linked, not copied: tens of MB, read only.
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return err
+			}
+			if err := os.Symlink(p, out); err != nil {
+				return err
+			}
+			return filepath.SkipDir
+		}
 		if d.IsDir() {
 			return os.MkdirAll(out, 0o755)
 		}

@@ -62,10 +62,12 @@ var scriptConds = map[string]func() bool{
 //	[node]       node is on PATH
 //	[psql]       psql is on PATH
 //	[pgliteapp]  testdata/app is installed (npm ci), see script_bundle_test.go
+//	[realapp]    testdata/realapp is installed (npm ci at its root), see script_realapp_test.go
 var toolConds = map[string]func() bool{
 	"node":      func() bool { return onPath("node") },
 	"psql":      func() bool { return onPath("psql") },
 	"pgliteapp": pgliteApp,
+	"realapp":   realApp,
 }
 
 func onPath(prog string) bool {
@@ -92,7 +94,7 @@ func condition(cond string) (bool, error) {
 }
 
 // scriptSetups run before each script, e.g. to export paths to fixtures.
-var scriptSetups = []func(env *testscript.Env) error{setupFetch, setupBundle, setupSmoke, setupTauri, setupSeed}
+var scriptSetups = []func(env *testscript.Env) error{setupFetch, setupBundle, setupSmoke, setupTauri, setupSeed, setupRealApp}
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){

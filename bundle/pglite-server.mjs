@@ -499,8 +499,9 @@ function bundleManifest(seedPath) {
 // of a seed's 1300 files. (PGlite serves one database; only CREATE DATABASE reads template1.)
 // A seed of one of those databases defers nothing (canDefer).
 const INITDB_DATABASES = ["template1", "template0", "postgres"];
-// The database a seed's server served: PGlite 0.3.x serves template1 whatever --database says.
-const canDefer = (meta) => !INITDB_DATABASES.includes(meta.served || meta.database);
+// Neither the seed's database nor the one its server served (PGlite 0.3.x serves template1
+// whatever --database says) may be one of them.
+const canDefer = (meta) => ![meta.database, meta.served].some((d) => INITDB_DATABASES.includes(d));
 function deferredDb(name) {
   const m = /^base\/(\d+)(\/|$)/.exec(name);
   return m && Number(m[1]) < 16384 ? m[1] : null;
