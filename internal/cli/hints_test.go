@@ -65,6 +65,12 @@ func TestDescribeInternalErrors(t *testing.T) {
 		{fmt.Errorf("reading the pins: %w", pins.ErrNoNodeVersion), "reading the pins: no Node version pinned: set NODE_VERSION in versions.env or pass --node-version"},
 		{&smoke.StepError{Step: smoke.StepStart, Err: &smoke.MissingError{What: smoke.MissingServer, Path: "x.mjs"}}, `smoke step "start" failed: the server bundle x.mjs is missing: run ` + "`nizepack bundle-pglite`" + ` first or pass --bundle`},
 		{&versions.NoLTSError{Index: "http://m/index.json", Major: 25}, "http://m/index.json lists no LTS release of Node 25: pick a major with an LTS line (--major N)"},
+		// The app's own entry keeps one session for every client: the fix is the canonical server.
+		{&smoke.StepError{Step: smoke.StepReconnect, Err: &smoke.SessionLeakError{Statement: "sqlx_s_1", Err: errors.New("42P05")}, Started: true},
+			`smoke step "reconnect" failed: preparing sqlx_s_1 again on a new connection failed: the server kept the last client's session (its prepared statements) for the next client, as the app's sqlx pool would see on every replacement connection: 42P05; the bundled entry serves every client in one Postgres session and never resets it: bundle nizepack's canonical server instead (` + "`nizepack bundle-pglite`" + ` without --entry: a drop-in with the same flags and port line, which resets the session when a client leaves) (the server wrote nothing to stderr)`},
+		{&bundle.PeerMismatchError{Package: "@electric-sql/pglite-socket", Version: "0.2.17", Peer: "@electric-sql/pglite", Wants: "0.5.14", Installed: "0.3.15", Dir: "/a/node_modules/@electric-sql/pglite"},
+			"@electric-sql/pglite-socket 0.2.17 needs @electric-sql/pglite 0.5.14, but @electric-sql/pglite 0.3.15 is installed in /a/node_modules/@electric-sql/pglite: they cannot run together (PGlite would open no data dir); install packages made for one PGlite, e.g. `npm install @electric-sql/pglite@0.5.14` in the app's package dir (a PGlite 0.5 cannot open a 0.3 data dir: keep the PGlite the app's data was made with)"},
+		{&bundle.NoVectorError{PGlite: "0.5.14", Dir: "/a"}, "PGlite 0.5.14 in /a has no pgvector of its own and @electric-sql/pglite-pgvector is not installed: install the @electric-sql/pglite-pgvector made for PGlite 0.5.14 (`npm install @electric-sql/pglite-pgvector` in the app's package dir; npm refuses one whose PGlite peer does not match)"},
 	} {
 		if got := describe(c.err); got != c.want {
 			t.Errorf("describe(%q)\n got %q\nwant %q", c.err, got, c.want)
