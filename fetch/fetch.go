@@ -80,11 +80,14 @@ const DefaultMirror = "https://nodejs.org/dist"
 // Options configure a Client: where releases come from, whom to trust and where to cache. The
 // zero value of every optional field is a safe default.
 type Options struct {
-	Mirror   string // used exactly as given; default DefaultMirror
+	// Runtime is what to install (Node, Bun); nil means Node.
+	Runtime  *Runtime
+	Mirror   string // used exactly as given; default the runtime's DefaultMirror
 	Token    string // bearer token for a private mirror
 	CacheDir string // required; shared safely between processes
 	Offline  bool   // use only the cache
-	// Keyring replaces the embedded Node release keys when non-nil.
+	// Keyring replaces the runtime's embedded release keys when non-nil (for a runtime with
+	// none, such as Bun, it makes the signature of SHASUMS256.txt required).
 	Keyring openpgp.EntityList
 	// InsecureSkipSignature trusts SHASUMS256.txt without a signature; warn your user.
 	InsecureSkipSignature bool
@@ -175,8 +178,11 @@ func New(opts Options) (*Client, error) {
 	if opts.CacheDir == "" {
 		return nil, errors.New("CacheDir is required")
 	}
+	if opts.Runtime == nil {
+		opts.Runtime = Node
+	}
 	if opts.Mirror == "" {
-		opts.Mirror = DefaultMirror
+		opts.Mirror = opts.Runtime.DefaultMirror
 	}
 	mirror, user, err := SplitMirror(opts.Mirror)
 	if err != nil {
@@ -204,8 +210,8 @@ func New(opts Options) (*Client, error) {
 	// The embedded keys are parsed on first use: a run that a binary pin vouches for never
 	// checks a signature, and parsing them is most of its time apart from the hash.
 	keyring := func() (openpgp.EntityList, error) { return opts.Keyring, nil }
-	if opts.Keyring == nil && !opts.InsecureSkipSignature {
-		keyring = sync.OnceValues(ReleaseKeyring)
+	if opts.Keyring == nil && !opts.InsecureSkipSignature && opts.Runtime.Keys != nil {
+		keyring = sync.OnceValues(opts.Runtime.Keys)
 	}
 	return &Client{
 		opts:    opts,
@@ -244,7 +250,7 @@ func Artifact(version string, t target.Target, tarKind, winKind Kind) (file, ent
 // and one error joining every failure.
 func (c *Client) Install(ctx context.Context, req Request, targets ...target.Target) ([]Result, error) {
 	if req.Version == "" {
-		return nil, errors.New("no Node version given")
+		return nil, fmt.Errorf("no %s version given", c.opts.Runtime.Name)
 	}
 	if req.OutDir == "" {
 		return nil, errors.New("no output directory given")
@@ -340,16 +346,20 @@ func (e *TargetError) Error() string { return e.Platform + ": " + e.Err.Error() 
 func (e *TargetError) Unwrap() error { return e.Err }
 
 // NotPublishedError is an artifact the mirror answers 404 for.
-type NotPublishedError struct{ Version, Mirror, Dist, URL string }
+type NotPublishedError struct{ Runtime, Version, Mirror, Dist, URL string }
 
 func (e *NotPublishedError) Error() string {
-	return fmt.Sprintf("Node v%s is not published on %s for %s (%s answered 404)", e.Version, e.Mirror, e.Dist, e.URL)
+	return fmt.Sprintf("%s v%s is not published on %s for %s (%s answered 404)", e.Runtime, e.Version, e.Mirror, e.Dist, e.URL)
 }
 
 func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, error) {
-	file, entry, kind := Artifact(f.req.Version, t, f.req.TarKind, f.req.WinKind)
-	out := filepath.Join(f.req.OutDir, BinaryName(t))
+	rt := f.opts.Runtime
+	file, entry, kind := rt.Artifact(f.req.Version, t, f.req.TarKind, f.req.WinKind)
+	out := filepath.Join(f.req.OutDir, rt.BinaryName(t))
 	res := Result{Platform: t.Name, Triple: t.Triple, Path: out, Artifact: file}
+	if file == "" {
+		return res, &NoBuildError{Runtime: rt.Name, Platform: t.Name}
+	}
 	pin := f.binaryPins(t)
 	// Fast path: the output already holds the pinned bytes. Hash it once, write nothing.
 	if pin.pinned() {
@@ -365,7 +375,7 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 	}
 	want, ok := sums[file]
 	if !ok {
-		return res, fmt.Errorf("SHASUMS256.txt of Node v%s on %s does not list %s: the release is not (yet) published there for %s", f.req.Version, Redact(f.opts.Mirror), file, t.NodeDist)
+		return res, fmt.Errorf("SHASUMS256.txt of %s v%s on %s does not list %s: the release is not (yet) published there for %s", rt.Name, f.req.Version, Redact(f.opts.Mirror), file, t.Name)
 	}
 	if f.req.Pin != nil {
 		if p, ok := f.req.Pin(file); ok && p != want {
@@ -377,12 +387,12 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 		offline: f.opts.Offline,
 		label:   file,
 		download: func(ctx context.Context, partial *hashedFile) error {
-			u := f.opts.Mirror + "/v" + f.req.Version + "/" + file
+			u := f.opts.Mirror + "/" + rt.Dir(f.req.Version) + "/" + file
 			f.rep.Infof("downloading %s", Redact(u))
 			err := f.client.download(ctx, u, partial, file)
 			var nf *NotFoundError
 			if errors.As(err, &nf) {
-				return &NotPublishedError{Version: f.req.Version, Mirror: Redact(f.opts.Mirror), Dist: t.NodeDist, URL: nf.URL}
+				return &NotPublishedError{Runtime: rt.Name, Version: f.req.Version, Mirror: Redact(f.opts.Mirror), Dist: t.Name, URL: nf.URL}
 			}
 			return err
 		},
@@ -421,7 +431,7 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 		}
 		fill.stream = nil
 		if streamed != nil {
-			res.SHA256, res.TreeSHA256, res.Size, res.FromCache, res.VerifiedBy = streamed.sum, streamed.tree, streamed.size, false, VerifiedBySignature
+			res.SHA256, res.TreeSHA256, res.Size, res.FromCache, res.VerifiedBy = streamed.sum, streamed.tree, streamed.size, false, f.verifiedBy()
 			return res, nil
 		}
 		if err := f.useOutDir(); err != nil {
@@ -443,7 +453,7 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 		if err != nil {
 			return res, err
 		}
-		res.SHA256, res.TreeSHA256, res.Size, res.FromCache, res.UpToDate, res.VerifiedBy = d.sum, d.tree, d.size, fromCache, d.upToDate, VerifiedBySignature
+		res.SHA256, res.TreeSHA256, res.Size, res.FromCache, res.UpToDate, res.VerifiedBy = d.sum, d.tree, d.size, fromCache, d.upToDate, f.verifiedBy()
 		return res, nil
 	}
 }
@@ -452,6 +462,9 @@ func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, erro
 const (
 	VerifiedByPin       = "binary pin"     // Request.BinaryPin
 	VerifiedBySignature = "signed archive" // extracted in this run from an archive matching the signed sums
+	// VerifiedByChecksumList: extracted from an archive matching the release's SHASUMS256.txt,
+	// which no signature vouched for (a runtime whose keys nizepack does not embed, no keyring).
+	VerifiedByChecksumList = "unsigned checksum list"
 )
 
 // BinaryPinMismatchError is a node binary, extracted from an archive that matches the signed
@@ -698,7 +711,7 @@ type countingWriter struct{ n int64 }
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
 func (c *Client) cache() *cache {
-	return &cache{root: filepath.Join(c.opts.CacheDir, "node"), rep: c.rep}
+	return &cache{root: filepath.Join(c.opts.CacheDir, c.opts.Runtime.Base), rep: c.rep}
 }
 
 func (f *installer) fetchUniversal(ctx context.Context, t target.Target) ([]Result, error) {
@@ -706,7 +719,7 @@ func (f *installer) fetchUniversal(ctx context.Context, t target.Target) ([]Resu
 	if err != nil {
 		return slices, err
 	}
-	out := filepath.Join(f.req.OutDir, BinaryName(t))
+	out := filepath.Join(f.req.OutDir, f.opts.Runtime.BinaryName(t))
 	unlock, err := f.cache().lockOutput(ctx, out)
 	if err != nil {
 		return slices, &TargetError{Platform: t.Name, Triple: t.Triple, Err: err}
@@ -737,7 +750,7 @@ func (f *installer) fetchUniversal(ctx context.Context, t target.Target) ([]Resu
 // a failed fetch is tried again by the next call.
 func (c *Client) VerifiedSums(ctx context.Context, version string) (Sums, error) {
 	if version == "" {
-		return nil, errors.New("no Node version given")
+		return nil, fmt.Errorf("no %s version given", c.opts.Runtime.Name)
 	}
 	c.mu.Lock()
 	v := c.sums[version]
@@ -757,10 +770,31 @@ func (c *Client) VerifiedSums(ctx context.Context, version string) (Sums, error)
 	}
 	sums, err := parseSums(text)
 	if err != nil {
-		return nil, fmt.Errorf("reading SHASUMS256.txt of Node v%s: %w", version, err)
+		return nil, fmt.Errorf("reading SHASUMS256.txt of %s v%s: %w", c.opts.Runtime.Name, version, err)
 	}
 	v.sums = sums
 	return sums, nil
+}
+
+// verifiedBy is what vouches for a binary this client extracted from a verified archive.
+func (c *Client) verifiedBy() string {
+	if c.unsigned() {
+		return VerifiedByChecksumList
+	}
+	return VerifiedBySignature
+}
+
+// unsigned reports whether SHASUMS256.txt is taken without a signature: the runtime's keys are
+// not embedded and no keyring was given (InsecureSkipSignature is the explicit opt-out).
+func (c *Client) unsigned() bool {
+	return c.opts.Keyring == nil && c.opts.Runtime.Keys == nil
+}
+
+// NoBuildError is a target the runtime publishes no build for (Bun has none for windows-arm64).
+type NoBuildError struct{ Runtime, Platform string }
+
+func (e *NoBuildError) Error() string {
+	return fmt.Sprintf("%s publishes no build for %s", e.Runtime, e.Platform)
 }
 
 // Mirror is the mirror's base URL without credentials, as it appears in messages.

@@ -16,11 +16,16 @@ import (
 // cache when a stored signature still verifies, else from the mirror's SHASUMS256.txt.asc
 // (clearsigned), falling back to SHASUMS256.txt with its detached SHASUMS256.txt.sig.
 func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
-	dir := filepath.Join(f.opts.CacheDir, "node", "sums", "v"+v)
-	base := f.opts.Mirror + "/v" + v + "/"
-	where := fmt.Sprintf("SHASUMS256.txt of Node v%s from %s", v, Redact(f.opts.Mirror))
+	rt := f.opts.Runtime
+	dir := filepath.Join(f.opts.CacheDir, rt.Base, "sums", rt.Dir(v))
+	base := f.opts.Mirror + "/" + rt.Dir(v) + "/"
+	what := "SHASUMS256.txt of " + rt.Name + " v" + v
+	where := fmt.Sprintf("%s from %s", what, Redact(f.opts.Mirror))
 
-	if f.opts.InsecureSkipSignature {
+	if f.opts.InsecureSkipSignature || f.unsigned() {
+		if !f.opts.InsecureSkipSignature {
+			f.rep.Warnf("%s is checked against no signature: nizepack embeds no %s release key (it is signed by %s; pass --keyring with that key to require the signature); pin the binary (--pin) so that the pin vouches for it from then on", where, rt.Name, rt.Signer)
+		}
 		if f.opts.Offline {
 			if text, err := os.ReadFile(filepath.Join(dir, "SHASUMS256.txt")); err == nil {
 				return text, nil
@@ -31,7 +36,7 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 					return block.Plaintext, nil
 				}
 			}
-			return nil, &OfflineError{What: "SHASUMS256.txt of Node v" + v, CacheDir: f.opts.CacheDir}
+			return nil, &OfflineError{What: what, CacheDir: f.opts.CacheDir}
 		}
 		text, err := f.client.getSmall(ctx, base+"SHASUMS256.txt")
 		if err != nil {
@@ -66,9 +71,9 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 	if f.opts.Offline {
 		if cachedErr != nil {
 			// The cache has the sums, but the keys trusted now do not vouch for them.
-			return nil, &SignatureError{What: "the cached SHASUMS256.txt of Node v" + v + " in " + f.opts.CacheDir + " (offline)", Err: cachedErr}
+			return nil, &SignatureError{What: "the cached " + what + " in " + f.opts.CacheDir + " (offline)", Err: cachedErr}
 		}
-		return nil, &OfflineError{What: "the signed SHASUMS256.txt of Node v" + v, CacheDir: f.opts.CacheDir}
+		return nil, &OfflineError{What: "the signed " + what, CacheDir: f.opts.CacheDir}
 	}
 
 	f.rep.Infof("verifying %s", where)
@@ -78,7 +83,7 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 	case err == nil:
 		text, note, err := f.verifyClearsigned(asc)
 		if err != nil {
-			return nil, &SignatureError{What: "SHASUMS256.txt.asc of Node v" + v + " from " + Redact(f.opts.Mirror), Err: err}
+			return nil, &SignatureError{What: "SHASUMS256.txt.asc of " + rt.Name + " v" + v + " from " + Redact(f.opts.Mirror), Err: err}
 		}
 		f.noteSignature(v, note)
 		if err := storeSigned(dir, map[string][]byte{"SHASUMS256.txt.asc": asc}); err != nil {
@@ -115,14 +120,14 @@ func (f *Client) signedSums(ctx context.Context, v string) ([]byte, error) {
 func (f *Client) notPublished(err error, version string) error {
 	var nf *NotFoundError
 	if errors.As(err, &nf) {
-		return fmt.Errorf("Node v%s is not published on %s (%w)", version, Redact(f.opts.Mirror), nf)
+		return fmt.Errorf("%s v%s is not published on %s (%w)", f.opts.Runtime.Name, version, Redact(f.opts.Mirror), nf)
 	}
 	return err
 }
 
 func (f *Client) noteSignature(v, note string) {
 	if note != "" {
-		f.rep.Warnf("SHASUMS256.txt of Node v%s: %s", v, note)
+		f.rep.Warnf("SHASUMS256.txt of %s v%s: %s", f.opts.Runtime.Name, v, note)
 	}
 }
 

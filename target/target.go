@@ -1,5 +1,5 @@
 // Package target is the one table of platforms nizepack builds for: friendly names, aliases,
-// Rust triples, Node distribution names and Tauri's sidecar naming rule.
+// Rust triples, Node and Bun distribution names and Tauri's sidecar naming rule.
 //
 //	t, err := target.Parse("macos-arm64") // also aliases, Rust triples and "host"
 //	t.SidecarPath("binaries/node")        // "binaries/node-aarch64-apple-darwin"
@@ -18,6 +18,9 @@ type Target struct {
 	Aliases  []string // other accepted names, e.g. "macos-aarch64"
 	Triple   string   // Rust target triple, e.g. "aarch64-apple-darwin"
 	NodeDist string   // Node dist name, e.g. "darwin-arm64"; empty for universal
+	// BunDist is Bun's release platform name, e.g. "darwin-aarch64" (bun-<BunDist>.zip); empty
+	// where Bun publishes no build (and for universal).
+	BunDist string
 	GOOS     string   // darwin, linux or windows
 	GOARCH   string   // amd64 or arm64; empty for universal
 	// Slices lists the per-architecture targets a universal (fat) target is made of.
@@ -26,11 +29,11 @@ type Target struct {
 
 // All is the table, in display order. Keep it the only list of platforms in the code.
 var all = []Target{
-	{Name: "macos-arm64", Aliases: []string{"macos-aarch64"}, Triple: "aarch64-apple-darwin", NodeDist: "darwin-arm64", GOOS: "darwin", GOARCH: "arm64"},
-	{Name: "macos-x86_64", Aliases: []string{"macos-x64"}, Triple: "x86_64-apple-darwin", NodeDist: "darwin-x64", GOOS: "darwin", GOARCH: "amd64"},
-	{Name: "linux-x86_64", Aliases: []string{"linux-x64"}, Triple: "x86_64-unknown-linux-gnu", NodeDist: "linux-x64", GOOS: "linux", GOARCH: "amd64"},
-	{Name: "linux-arm64", Aliases: []string{"linux-aarch64"}, Triple: "aarch64-unknown-linux-gnu", NodeDist: "linux-arm64", GOOS: "linux", GOARCH: "arm64"},
-	{Name: "windows-x86_64", Aliases: []string{"windows-x64"}, Triple: "x86_64-pc-windows-msvc", NodeDist: "win-x64", GOOS: "windows", GOARCH: "amd64"},
+	{Name: "macos-arm64", Aliases: []string{"macos-aarch64"}, Triple: "aarch64-apple-darwin", NodeDist: "darwin-arm64", BunDist: "darwin-aarch64", GOOS: "darwin", GOARCH: "arm64"},
+	{Name: "macos-x86_64", Aliases: []string{"macos-x64"}, Triple: "x86_64-apple-darwin", NodeDist: "darwin-x64", BunDist: "darwin-x64", GOOS: "darwin", GOARCH: "amd64"},
+	{Name: "linux-x86_64", Aliases: []string{"linux-x64"}, Triple: "x86_64-unknown-linux-gnu", NodeDist: "linux-x64", BunDist: "linux-x64", GOOS: "linux", GOARCH: "amd64"},
+	{Name: "linux-arm64", Aliases: []string{"linux-aarch64"}, Triple: "aarch64-unknown-linux-gnu", NodeDist: "linux-arm64", BunDist: "linux-aarch64", GOOS: "linux", GOARCH: "arm64"},
+	{Name: "windows-x86_64", Aliases: []string{"windows-x64"}, Triple: "x86_64-pc-windows-msvc", NodeDist: "win-x64", BunDist: "windows-x64", GOOS: "windows", GOARCH: "amd64"},
 	{Name: "windows-arm64", Aliases: []string{"windows-aarch64"}, Triple: "aarch64-pc-windows-msvc", NodeDist: "win-arm64", GOOS: "windows", GOARCH: "arm64"},
 	{Name: "macos-universal", Triple: "universal-apple-darwin", GOOS: "darwin", Slices: []string{"macos-arm64", "macos-x86_64"}},
 }

@@ -506,3 +506,61 @@ func Handler(dir string, faults *Faults) http.Handler {
 func Serve(dir string, faults *Faults) *httptest.Server {
 	return httptest.NewServer(Handler(dir, faults))
 }
+
+// BuildBun writes Bun's release layout for version: <dir>/bun-v<version>/bun-<platform>.zip
+// holding bun-<platform>/bun (bun.exe on Windows) for every target Bun publishes, SHASUMS256.txt
+// and, when key is non-nil, SHASUMS256.txt.asc. Binaries maps a Bun platform name
+// ("linux-x64", ...) to the binary's bytes; the others get a fakebin executable of the right
+// format and CPU. Only the platforms in only are built when it is non-empty.
+func BuildBun(dir, version string, key *Key, binaries map[string][]byte, only []string) error {
+	vdir := filepath.Join(dir, "bun-v"+version)
+	if err := os.MkdirAll(vdir, 0o755); err != nil {
+		return err
+	}
+	for _, t := range target.Single() {
+		if t.BunDist == "" || len(only) > 0 && !contains(only, t.BunDist) {
+			continue
+		}
+		bin := binaries[t.BunDist]
+		if bin == nil {
+			var err error
+			if bin, err = fakebin.Executable(t.GOOS, t.GOARCH, version+"\n"); err != nil {
+				return err
+			}
+		}
+		top := "bun-" + t.BunDist
+		if err := writeBunZip(filepath.Join(vdir, top+".zip"), top, "bun"+t.Exe(), bin); err != nil {
+			return err
+		}
+	}
+	if err := Sign(vdir, key); err != nil {
+		return err
+	}
+	// Bun publishes the clearsigned list only.
+	if err := os.Remove(filepath.Join(vdir, "SHASUMS256.txt.sig")); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// writeBunZip writes a zip like Bun's: the folder entry, then the binary (executable).
+func writeBunZip(path, top, name string, bin []byte) error {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	if _, err := zw.CreateHeader(&zip.FileHeader{Name: top + "/", Modified: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		return err
+	}
+	h := &zip.FileHeader{Name: top + "/" + name, Method: zip.Deflate, Modified: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	h.SetMode(0o755)
+	w, err := zw.CreateHeader(h)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(bin); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
