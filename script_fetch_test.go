@@ -295,3 +295,41 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Check(os.WriteFile(path, re.ReplaceAll(data, []byte(args[1])), 0o644))
 }
+
+// cmdBunMirror serves Bun's release layout on loopback: bunmirror [-binary PLATFORM=PATH]...
+// [-signed] VERSION builds <mirror>/bun-v<VERSION>/bun-<platform>.zip for every platform Bun
+// publishes (the given binaries, else fakebin executables) and SHASUMS256.txt, with
+// SHASUMS256.txt.asc signed by the script key ($WORK/keyring.asc) when -signed; sets $BUNMIRROR.
+func cmdBunMirror(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! bunmirror")
+	}
+	fs := flag.NewFlagSet("bunmirror", flag.ContinueOnError)
+	binaries := map[string][]byte{}
+	fs.Func("binary", "", func(v string) error {
+		dist, path, ok := strings.Cut(v, "=")
+		if !ok {
+			return errors.New("want PLATFORM=PATH")
+		}
+		data, err := os.ReadFile(ts.MkAbs(path))
+		binaries[dist] = data
+		return err
+	})
+	signed := fs.Bool("signed", false, "")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		ts.Fatalf("usage: bunmirror [-binary PLATFORM=PATH]... [-signed] VERSION")
+	}
+	mirrorKeyOnce.Do(func() { mirrorKey, mirrorKeyErr = nodemirror.NewKey("Script Releaser", 0) })
+	ts.Check(mirrorKeyErr)
+	var key *nodemirror.Key
+	if *signed {
+		key = mirrorKey
+	}
+	dir := ts.MkAbs("bunmirror")
+	ts.Check(os.RemoveAll(dir))
+	ts.Check(nodemirror.BuildBun(dir, fs.Arg(0), key, binaries, nil))
+	ts.Check(os.WriteFile(ts.MkAbs("keyring.asc"), mirrorKey.PublicArmor, 0o644))
+	srv := nodemirror.Serve(dir, &nodemirror.Faults{})
+	ts.Defer(srv.Close)
+	ts.Setenv("BUNMIRROR", srv.URL)
+}

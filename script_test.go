@@ -22,6 +22,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"sigexits":    cmdSigExits,    // signal a running nizepack, expect its exit code within a second
 	"nodemirror":  cmdNodeMirror,  // a signed official-layout Node mirror on loopback
 	"nodemirrors": cmdNodeMirrors, // several releases, with index.json
+	"bunmirror":   cmdBunMirror,   // Bun's release layout on loopback
 	"copytree":    cmdCopytree,
 	"fakebin":     cmdFakebin,
 	"binfmt":      cmdBinfmt,

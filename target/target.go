@@ -21,8 +21,8 @@ type Target struct {
 	// BunDist is Bun's release platform name, e.g. "darwin-aarch64" (bun-<BunDist>.zip); empty
 	// where Bun publishes no build (and for universal).
 	BunDist string
-	GOOS     string   // darwin, linux or windows
-	GOARCH   string   // amd64 or arm64; empty for universal
+	GOOS    string // darwin, linux or windows
+	GOARCH  string // amd64 or arm64; empty for universal
 	// Slices lists the per-architecture targets a universal (fat) target is made of.
 	Slices []string
 }

@@ -19,37 +19,47 @@ import (
 	"github.com/nize/nizepack/target"
 )
 
-// fetchFlags are fetch-node's download flags, shared with prepare.
+// fetchFlags are fetch-node's (and fetch-bun's) download flags, shared with prepare.
 type fetchFlags struct {
 	src          nodeSourceFlags
-	nodeVersion  string
+	versions     map[string]*string // by runtime base: --node-version, --bun-version
 	offline      bool
 	format       string
 	stallTimeout time.Duration
 	flags        *pflag.FlagSet // to tell a given --offline from its default
 }
 
-func (ff *fetchFlags) register(f *pflag.FlagSet, prefix string) {
+// register adds the flags, with a version flag for each runtime in specs.
+func (ff *fetchFlags) register(f *pflag.FlagSet, prefix string, specs ...runtimeSpec) {
 	ff.src.register(f)
 	ff.flags = f
-	f.StringVar(&ff.nodeVersion, "node-version", "", "exact Node.js version (default: NODE_VERSION from versions.env)")
+	ff.versions = map[string]*string{}
+	for _, r := range specs {
+		v := new(string)
+		ff.versions[r.rt.Base] = v
+		f.StringVar(v, r.versionFlag, "", "exact "+r.keys.Name+" version (default: "+r.keys.Version+" from the pins: versions.env, else "+r.pinFile+")")
+	}
 	f.BoolVar(&ff.offline, "offline", false, prefix+"use only the download cache; fail naming what is missing (default: $NIZEPACK_OFFLINE)")
 	f.StringVar(&ff.format, "format", "auto", prefix+"archive form: auto, xz or gz (macOS/Linux tarballs), zip or exe (Windows)")
 	f.DurationVar(&ff.stallTimeout, "stall-timeout", 30*time.Second, prefix+"retry a download attempt that receives nothing for this long")
 }
 
-// options resolves the pins, the Node version and the mirror into the client's options and
-// the request (without its OutDir); it returns the pins too.
-func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetch.Request, *pins.Pins, error) {
+// options resolves the pins, the runtime's version and the mirror into the client's options
+// and the request (without its OutDir); it returns the pins too.
+func (ff *fetchFlags) options(s *Streams, g *globalOptions, spec runtimeSpec) (fetch.Options, fetch.Request, *pins.Pins, error) {
 	p, err := loadPins(s, g)
 	if err != nil {
 		return fetch.Options{}, fetch.Request{}, nil, err
 	}
-	version, err := nodeVersion(p, ff.nodeVersion)
+	flag := ""
+	if v := ff.versions[spec.rt.Base]; v != nil {
+		flag = *v
+	}
+	version, err := runtimeVersion(p, spec, flag)
 	if err != nil {
 		return fetch.Options{}, fetch.Request{}, nil, err
 	}
-	src, err := ff.src.resolve(s, p)
+	src, err := ff.src.resolve(s, p, spec)
 	if err != nil {
 		return fetch.Options{}, fetch.Request{}, nil, err
 	}
@@ -61,15 +71,18 @@ func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetc
 	}
 	rep := newReporter(s, g)
 	opts := src.clientOptions(rep)
+	opts.Runtime = spec.rt
 	opts.Offline, opts.StallTimeout = offline, ff.stallTimeout
 	if src.insecure {
-		rep.Warnf("--insecure-skip-signature: trusting SHASUMS256.txt of Node v%s from %s without checking its signature", version, fetch.Redact(src.mirror))
+		rep.Warnf("--insecure-skip-signature: trusting SHASUMS256.txt of %s v%s from %s without checking its signature", spec.keys.Name, version, fetch.Redact(src.mirror))
 	}
 	req := fetch.Request{
-		Version:       version,
-		Pin:           func(file string) (string, bool) { return p.NodeChecksum(version, file) },
-		BinaryPin:     func(t target.Target) (string, bool) { return p.NodeBinary(version, t.Name) },
-		BinaryTreePin: func(t target.Target) (string, bool) { return p.NodeBinaryTree(version, t.Name) },
+		Version:   version,
+		Pin:       func(file string) (string, bool) { return p.Checksum(spec.keys, version, file) },
+		BinaryPin: func(t target.Target) (string, bool) { return p.Binary(spec.keys, version, t.Name) },
+	}
+	if spec.keys.BinaryTree != "" {
+		req.BinaryTreePin = func(t target.Target) (string, bool) { return p.NodeBinaryTree(version, t.Name) }
 	}
 	switch ff.format {
 	case "auto":
@@ -98,6 +111,7 @@ func envBool(s *Streams, name string) (bool, error) {
 }
 
 type fetchNodeOptions struct {
+	spec runtimeSpec
 	fetchFlags
 	all     bool
 	out     string
@@ -108,7 +122,15 @@ type fetchNodeOptions struct {
 }
 
 func newFetchNodeCmd(s *Streams, g *globalOptions) *cobra.Command {
-	o := &fetchNodeOptions{}
+	return newFetchRuntimeCmd(s, g, nodeSpec)
+}
+
+func newFetchBunCmd(s *Streams, g *globalOptions) *cobra.Command {
+	return newFetchRuntimeCmd(s, g, bunSpec)
+}
+
+func newFetchRuntimeCmd(s *Streams, g *globalOptions, spec runtimeSpec) *cobra.Command {
+	o := &fetchNodeOptions{spec: spec}
 	cmd := &cobra.Command{
 		Use:   "fetch-node [PLATFORM...]",
 		Short: "Download, verify and install the pinned Node.js binary as node-<triple>[.exe]",
@@ -119,21 +141,42 @@ extracts only the node binary, checks its format and CPU, and installs it atomic
 		Example: `  nizepack fetch-node macos-arm64
   nizepack fetch-node --all --out dist/binaries
   nizepack fetch-node host --mirror https://mirror.example/node --keyring mirror-keys.asc`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			err := runFetchNode(cmd, s, g, o, args)
-			if o.printed {
-				return err
-			}
-			return jsonOnFailure(s, o.json, err)
-		},
+	}
+	pinHelp := "write NODE_BIN_SHA256_<PLATFORM> and NODE_BIN_SHA256TREE_<PLATFORM> pins of each verified binary to the pin file that holds NODE_VERSION (--versions FILE, else the app's versions.env or scripts/node-version.env, else ./versions.env, created)"
+	if spec.rt == fetch.Bun {
+		cmd.Use = "fetch-bun [PLATFORM...]"
+		cmd.Short = "Download, verify and install the pinned Bun binary as bun-<triple>[.exe]"
+		cmd.Long = `Downloads the pinned official Bun release (BUN_VERSION: versions.env, else
+scripts/bun-version.env) for each PLATFORM (default: host) from Bun's release layout
+(<mirror>/bun-v<V>/bun-<platform>.zip), checks the zip against the release's SHASUMS256.txt,
+extracts only the bun binary, checks its format and CPU, and installs it atomically as
+<out>/bun-<rust triple>[.exe] with mode 0755. Prints each written path. Same cache, pins,
+progress and --json as fetch-node.
+
+Trust: nizepack embeds no Bun release key. Bun's SHASUMS256.txt.asc is signed by
+` + fetch.BunSigningKey + ` (Bun's release automation); with --keyring FILE holding that
+key the signature is required. Without it the checksum list is taken as the mirror serves it
+(warned), so pin the binary: --pin writes BUN_BIN_SHA256_<PLATFORM>, which from then on
+vouches for the binary with no network at all.`
+		cmd.Example = `  nizepack fetch-bun linux-x86_64
+  nizepack fetch-bun --pin
+  nizepack fetch-bun --all --keyring bun-release-key.asc`
+		pinHelp = "write BUN_BIN_SHA256_<PLATFORM> pins of each verified binary to the pin file that holds BUN_VERSION (--versions FILE, else the app's versions.env or scripts/bun-version.env, else ./versions.env, created)"
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		err := runFetchNode(cmd, s, g, o, args)
+		if o.printed {
+			return err
+		}
+		return jsonOnFailure(s, o.json, err)
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.all, "all", false, "fetch every platform, concurrently")
-	o.fetchFlags.register(f, "")
+	o.fetchFlags.register(f, "", spec)
 	f.StringVar(&o.out, "out", "", "output directory (default: the Tauri dir's binaries/, else ./binaries)")
 	f.StringVar(&o.config, "config", "", "Tauri config file whose dir gets binaries/ (default: the Tauri dir found from the working directory)")
 	f.BoolVar(&o.json, "json", false, "print one JSON document instead of paths (also on failure: every target with ok, error and kind)")
-	f.BoolVar(&o.pin, "pin", false, "write NODE_BIN_SHA256_<PLATFORM> and NODE_BIN_SHA256TREE_<PLATFORM> pins of each verified binary to the pin file that holds NODE_VERSION (--versions FILE, else the app's versions.env or scripts/node-version.env, else ./versions.env, created)")
+	f.BoolVar(&o.pin, "pin", false, pinHelp)
 	return cmd
 }
 
@@ -143,12 +186,13 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 		return err
 	}
 	g.versionsCreated = o.pin
-	opts, req, p, err := o.fetchFlags.options(s, g)
+	spec := o.spec
+	opts, req, p, err := o.fetchFlags.options(s, g, spec)
 	if err != nil {
 		return err
 	}
 	version := req.Version
-	req.TreeSums = o.pin
+	req.TreeSums = o.pin && spec.keys.BinaryTree != ""
 	if req.OutDir = o.out; req.OutDir == "" {
 		if req.OutDir, err = tauriSubdir(o.config, nize.BinariesDir, "--out"); err != nil {
 			return err
@@ -160,7 +204,7 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 		return err
 	}
 	rep := newReporter(s, g)
-	end := rep.Group(fmt.Sprintf("fetch-node: Node v%s for %s", version, targetNames(targets)))
+	end := rep.Group(fmt.Sprintf("%s: %s v%s for %s", spec.cmd, spec.keys.Name, version, targetNames(targets)))
 	results, err := client.Install(cmd.Context(), req, targets...)
 	end()
 	for _, r := range results {
@@ -175,17 +219,20 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 	}
 	var pinned *versions.FileChange
 	if o.pin && len(results) > 0 {
-		ch, perr := pinBinaries(pinFiles(g, p)[0], version, results)
+		ch, perr := pinBinaries(pinFilesFor(g, p, spec.keys.Version)[0], spec, version, results)
 		if perr != nil {
 			err = errors.Join(err, perr)
 		} else {
 			pinned = &ch
-			rep.Infof("%s: pinned the node binaries of %s", ch.Path, targetNames(targets))
+			rep.Infof("%s: pinned the %s binaries of %s", ch.Path, spec.rt.Base, targetNames(targets))
 		}
 	}
 	if o.json {
 		o.printed = true
-		doc := map[string]any{"ok": err == nil, "node_version": version, "mirror": fetch.Redact(opts.Mirror), "files": nonNil(results), "targets": fetchTargetStatus(targets, results, err)}
+		doc := map[string]any{"ok": err == nil, "runtime": spec.rt.Base, "version": version, "mirror": fetch.Redact(opts.Mirror), "files": nonNil(results), "targets": fetchTargetStatus(targets, results, err)}
+		if spec.rt == fetch.Node {
+			doc["node_version"] = version
+		}
 		if pinned != nil {
 			doc["pinned"] = pinned
 		}
@@ -205,18 +252,20 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 
 // pinBinaries writes the binary pins of the verified results into the pin file at path (the
 // one that pins NODE_VERSION, see pinFiles).
-func pinBinaries(path, version string, results []fetch.Result) (versions.FileChange, error) {
+func pinBinaries(path string, spec runtimeSpec, version string, results []fetch.Result) (versions.FileChange, error) {
 	sums := map[string]string{}
 	for _, r := range results {
 		if r.Artifact != "" { // a fat file is made from its pinned slices
-			sums[pins.BinaryKey(r.Platform)] = r.SHA256
-			sums[pins.BinaryTreeKey(r.Platform)] = r.TreeSHA256
+			sums[spec.keys.BinaryKey(r.Platform)] = r.SHA256
+			if spec.keys.BinaryTree != "" {
+				sums[pins.BinaryTreeKey(r.Platform)] = r.TreeSHA256
+			}
 		}
 	}
-	ch, err := versions.PinBinaries(path, version, sums)
+	ch, err := versions.PinRuntimeBinaries(path, spec.keys, version, sums)
 	var vm *versions.VersionMismatchError
 	if errors.As(err, &vm) {
-		return ch, fmt.Errorf("--pin: %w; fetch that version (drop --node-version) or run `nizepack versions update` first", err)
+		return ch, fmt.Errorf("--pin: %w; fetch that version (drop --%s) or update the pin first", err, spec.versionFlag)
 	}
 	return ch, err
 }

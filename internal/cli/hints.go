@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/nize/nizepack/bundle"
@@ -60,6 +61,9 @@ func rawMessages(errs []error) []string {
 func withHint(err error) (string, bool) {
 	if err == pins.ErrNoNodeVersion {
 		return fmt.Sprintf("%s: set NODE_VERSION in versions.env or pass --node-version", err), true
+	}
+	if err == pins.ErrNoBunVersion {
+		return fmt.Sprintf("%s: set BUN_VERSION in scripts/bun-version.env (or versions.env) or pass --bun-version", err), true
 	}
 	switch e := err.(type) {
 	case *versions.NoLTSError:
@@ -120,7 +124,11 @@ func withHint(err error) (string, bool) {
 	case *smoke.MissingError:
 		switch e.What {
 		case smoke.MissingNode:
-			return fmt.Sprintf("%s: run `nizepack fetch-node` first or pass --node", e), true
+			cmd := "fetch-node"
+			if strings.HasPrefix(filepath.Base(e.Path), "bun") {
+				cmd = "fetch-bun"
+			}
+			return fmt.Sprintf("%s: run `nizepack %s` first or pass --node", e, cmd), true
 		case smoke.MissingServer:
 			return fmt.Sprintf("%s: run `nizepack bundle-pglite` first or pass --bundle", e), true
 		}

@@ -22,9 +22,9 @@ type nodeSourceFlags struct {
 }
 
 func (n *nodeSourceFlags) register(f *pflag.FlagSet) {
-	f.StringVar(&n.mirror, "mirror", "", "Node.js distribution URL, used exactly as given (default: NODE_MIRROR, else "+fetch.DefaultMirror+")")
+	f.StringVar(&n.mirror, "mirror", "", "release site URL, used exactly as given (default: NODE_MIRROR, else "+fetch.DefaultMirror+"; for Bun BUN_MIRROR, else "+fetch.DefaultBunMirror+")")
 	f.StringVar(&n.cacheDir, "cache-dir", "", "download cache (default: $NIZEPACK_CACHE_DIR, else the user cache dir + /nizepack)")
-	f.StringVar(&n.keyring, "keyring", "", "armored OpenPGP public keys to trust instead of the embedded Node.js release keys (default: $NIZEPACK_KEYRING)")
+	f.StringVar(&n.keyring, "keyring", "", "armored OpenPGP public keys to trust instead of the embedded Node.js release keys; for Bun, the key whose signature on SHASUMS256.txt is then required (default: $NIZEPACK_KEYRING)")
 	f.BoolVar(&n.insecureSkipSignature, "insecure-skip-signature", false, "do not require a signature on SHASUMS256.txt (warned)")
 }
 
@@ -40,16 +40,16 @@ type nodeSource struct {
 // resolve applies fetch-node's precedence: --mirror > NODE_MIRROR pin; --cache-dir >
 // $NIZEPACK_CACHE_DIR > user cache; --keyring (else $NIZEPACK_KEYRING) replaces the embedded
 // release keys.
-func (n *nodeSourceFlags) resolve(s *Streams, p *pins.Pins) (nodeSource, error) {
+func (n *nodeSourceFlags) resolve(s *Streams, p *pins.Pins, spec runtimeSpec) (nodeSource, error) {
 	src := nodeSource{mirror: n.mirror, token: s.getenv("NIZEPACK_NODE_MIRROR_TOKEN"), insecure: n.insecureSkipSignature}
 	from := "--mirror"
 	if src.mirror == "" {
-		if m, ok := p.Get(pins.NodeMirror); ok {
-			src.mirror, from = m.Value, "NODE_MIRROR from "+string(m.Source)
+		if m, ok := p.Get(spec.keys.Mirror); ok {
+			src.mirror, from = m.Value, spec.keys.Mirror+" from "+string(m.Source)
 		}
 	}
 	if src.mirror == "" {
-		src.mirror = fetch.DefaultMirror
+		src.mirror = spec.rt.DefaultMirror
 	}
 	// Validated here so a bad URL is a usage error naming where it came from; the URL itself is
 	// never echoed, since it may hold credentials.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nize/nizepack"
+	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/pins"
 	"github.com/nize/nizepack/tauri"
 )
@@ -67,12 +68,15 @@ func findPinFile(name string) string {
 // pinFiles are the files the writers (versions update, fetch-node --pin) write NODE_VERSION and
 // its checksum pins to: --versions FILE; else each app pin file that pins NODE_VERSION (first the
 // one that gets new pins); else versions.env (the app's, or ./versions.env, created).
-func pinFiles(g *globalOptions, p *pins.Pins) []string {
+func pinFiles(g *globalOptions, p *pins.Pins) []string { return pinFilesFor(g, p, pins.NodeVersion) }
+
+// pinFilesFor is pinFiles for another runtime's version key (BUN_VERSION).
+func pinFilesFor(g *globalOptions, p *pins.Pins, versionKey string) []string {
 	if g.versionsFile != "" {
 		return []string{g.versionsFile}
 	}
 	var out []string
-	for _, v := range p.InFiles(pins.NodeVersion) {
+	for _, v := range p.InFiles(versionKey) {
 		out = append(out, string(v.Source))
 	}
 	if len(out) > 0 {
@@ -87,6 +91,21 @@ func pinFiles(g *globalOptions, p *pins.Pins) []string {
 func fileExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular()
+}
+
+// runtimeVersion applies a --<runtime>-version flag over the pins and validates the result.
+func runtimeVersion(p *pins.Pins, spec runtimeSpec, flag string) (string, error) {
+	if spec.rt == fetch.Node {
+		return nodeVersion(p, flag)
+	}
+	if flag != "" {
+		v, err := pins.ExactVersion(flag, "--"+spec.versionFlag)
+		if err != nil {
+			return "", &UsageError{Err: err}
+		}
+		p.Set(spec.keys.Version, v, pins.Flag)
+	}
+	return p.Version(spec.keys)
 }
 
 // nodeVersion applies a --node-version flag over the pins and validates the result.

@@ -12,10 +12,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nize/nizepack/internal/nize"
-	"github.com/nize/nizepack/internal/pins"
 	"github.com/nize/nizepack/internal/prepare"
 	"github.com/nize/nizepack/internal/smoke"
 	"github.com/nize/nizepack/sidecars"
+	"github.com/nize/nizepack/target"
+	"github.com/nize/nizepack/tauri"
 )
 
 type prepareOptions struct {
@@ -58,7 +59,7 @@ $GITHUB_STEP_SUMMARY. A failure names the step; earlier steps' outputs stay as w
 		},
 	}
 	f := cmd.Flags()
-	o.fetchFlags.register(f, "fetch-node: ")
+	o.fetchFlags.register(f, "fetch-node/fetch-bun: ", nodeSpec, bunSpec)
 	f.StringVar(&o.config, "config", "", "Tauri config file (default: the Tauri dir found under the working directory)")
 	f.StringVar(&o.cargoTargetDir, "cargo-target-dir", "", "sidecars: cargo's target dir (default: $CARGO_TARGET_DIR, else ./target)")
 	f.StringVar(&o.profile, "profile", "release", "sidecars: cargo profile")
@@ -80,43 +81,50 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if err != nil {
 		return err
 	}
-	fetchOpts, nodeReq, _, err := o.fetchFlags.options(s, g)
+	var tauriDir string
+	if o.config != "" {
+		if tauriDir, err = configDir(o.config); err != nil {
+			return err
+		}
+	} else if tauriDir, err = requireTauriDir("prepare"); err != nil {
+		return err
+	}
+	// The runtime the app ships (binaries/bun, else node, which the tauri step adds).
+	spec := shippedRuntime(o.config, tauriDir, t)
+	fetchOpts, nodeReq, _, err := o.fetchFlags.options(s, g, spec)
 	if err != nil {
 		return err
 	}
-	version := nodeReq.Version
+	nodeVersionPin, err := bundleNodeMajor(s, g)
+	if err != nil {
+		return err
+	}
 	rep := newReporter(s, g)
 	opts := prepare.Options{
 		Target:     t,
+		TauriDir:   tauriDir,
 		ConfigPath: o.config,
-		Tauri:      nize.Migration(),
+		Tauri:      nize.MigrationFor(spec.rt.Base),
 		Fetch:      fetchOpts,
 		Node:       nodeReq,
 		Report:     rep,
 	}
 	if t.GOOS == "darwin" {
-		// Notarized apps run under the hardened runtime; node needs these to start there.
+		// Notarized apps run under the hardened runtime; node and bun need these to start there.
 		opts.Tauri.Entitlements, opts.Tauri.Grant = nize.EntitlementsFile, nize.NodeEntitlements()
-	}
-	if o.config != "" {
-		if opts.TauriDir, err = configDir(o.config); err != nil {
-			return err
-		}
-	} else if opts.TauriDir, err = requireTauriDir("prepare"); err != nil {
-		return err
 	}
 
 	wd, err := os.Getwd()
 	if err != nil {
 		return err
 	}
-	opts.Bundle.NodeMajor = pins.Major(version)
+	opts.Bundle.NodeMajor = nodeVersionPin // esbuild's engine: the Node major (Bun runs Node's modules)
 	opts.Bundle.Minify, opts.Bundle.Sourcemap, opts.Bundle.Force = o.minify, o.sourcemap, o.force
 	opts.Bundle.Reporter = rep
-	// The seed is made with the node fetch-node installs just before, when it runs here.
+	// The seed is made with the runtime the fetch step installs just before, when it runs here.
 	hostNode := ""
 	if smoke.Runnable(t) == nil {
-		hostNode = nize.NodeSidecar(opts.TauriDir, t)
+		hostNode = nize.RuntimeSidecar(opts.TauriDir, spec.rt.Base, t)
 	}
 	if opts.Bundle.Seed, err = o.seedFlags.resolve(rep, opts.TauriDir, hostNode); err != nil {
 		return err
@@ -239,4 +247,39 @@ func appendFile(path, text string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// shippedRuntime is the runtime the app's config ships for t (merged with its overlay):
+// binaries/bun → Bun; else Node (binaries/node, or added by the tauri step).
+func shippedRuntime(config, tauriDir string, t target.Target) runtimeSpec {
+	var p *tauri.Project
+	var err error
+	if config != "" {
+		p, err = tauri.Open(config)
+	} else {
+		p, err = tauri.OpenDir(tauriDir)
+	}
+	if err != nil {
+		return nodeSpec // the tauri step reports what is wrong with the config
+	}
+	m, err := p.Merged(t.GOOS)
+	if err != nil {
+		return nodeSpec
+	}
+	var bins []string
+	if b, ok := m["bundle"].(map[string]any); ok {
+		if list, ok := b["externalBin"].([]any); ok {
+			for _, e := range list {
+				if s, ok := e.(string); ok {
+					bins = append(bins, s)
+				}
+			}
+		}
+	}
+	if base, ok := nize.ShippedRuntime(bins); ok {
+		if spec, ok := runtimeSpecOf(base); ok {
+			return spec
+		}
+	}
+	return nodeSpec
 }

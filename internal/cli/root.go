@@ -153,6 +153,7 @@ func NewRoot(s *Streams) *cobra.Command {
 	root.AddCommand(
 		newPrepareCmd(s, g),
 		newFetchNodeCmd(s, g),
+		newFetchBunCmd(s, g),
 		newBundlePgliteCmd(s, g),
 		newSidecarsCmd(s, g),
 		newTauriCmd(s, g),

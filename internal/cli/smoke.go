@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nize/nizepack/bundle"
-	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/internal/smoke"
 )
@@ -53,7 +52,7 @@ A failure names the step and shows the server's stderr, and exits 1.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.node, "node", "", "Node binary to run the server with (default: the Tauri dir's binaries/node-<host triple>)")
+	f.StringVar(&o.node, "node", "", "runtime binary to run the server with, node or bun (default: the runtime the app ships, the Tauri dir's binaries/node-<host triple> or bun-<host triple>)")
 	f.StringVar(&o.bundle, "bundle", "", "the bundled pglite-server.mjs, or its directory (default: the Tauri dir's resources/pglite/)")
 	f.StringVar(&o.config, "config", "", "Tauri config file whose dir holds binaries/ and resources/pglite/ (default: the Tauri dir found from the working directory)")
 	f.StringVar(&o.database, "database", smoke.DefaultDatabase, "database the server is asked to serve (--database=), as the app asks for it")
@@ -76,7 +75,8 @@ func runSmoke(cmd *cobra.Command, s *Streams, g *globalOptions, o *smokeOptions,
 		if err != nil {
 			return err
 		}
-		node = filepath.Join(dir, fetch.BinaryName(t))
+		// The runtime the app ships: binaries/bun-<triple> for a Bun app, else node.
+		node = filepath.Join(dir, shippedRuntime(o.config, filepath.Dir(dir), t).rt.BinaryName(t))
 	}
 	server := o.bundle
 	if server == "" {

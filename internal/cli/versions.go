@@ -148,7 +148,7 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 	} else {
 		major = pins.Major(current)
 	}
-	src, err := o.src.resolve(s, p)
+	src, err := o.src.resolve(s, p, nodeSpec)
 	if err != nil {
 		return err
 	}

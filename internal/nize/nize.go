@@ -6,8 +6,10 @@ package nize
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/fetch"
@@ -44,7 +46,24 @@ func NodeEntitlements() []string {
 
 // NodeSidecar is the node binary fetch-node installs for t in the Tauri dir.
 func NodeSidecar(tauriDir string, t target.Target) string {
-	return filepath.Join(tauriDir, BinariesDir, fetch.BinaryName(t))
+	return RuntimeSidecar(tauriDir, fetch.BinaryBase, t)
+}
+
+// RuntimeSidecar is the runtime binary (node, bun) fetch-<runtime> installs for t.
+func RuntimeSidecar(tauriDir, base string, t target.Target) string {
+	return filepath.Join(tauriDir, BinariesDir, t.SidecarPath(base))
+}
+
+// ShippedRuntime is the JS runtime an app ships: the first externalBin entry whose name is a
+// runtime's (binaries/node, binaries/bun). ok is false for an app that ships none yet.
+func ShippedRuntime(externalBins []string) (base string, ok bool) {
+	for _, e := range externalBins {
+		name := path.Base(strings.ReplaceAll(e, `\`, "/"))
+		if _, isRuntime := fetch.RuntimeByBase(name); isRuntime {
+			return name, true
+		}
+	}
+	return "", false
 }
 
 // SeedNode picks the Node binary that makes the PGlite seed when none is given: the host's
@@ -52,16 +71,22 @@ func NodeSidecar(tauriDir string, t target.Target) string {
 // PATH (lookPath is exec.LookPath in the CLI). It returns "" when there is neither; from says
 // where the one returned was found.
 func SeedNode(tauriDir string, lookPath func(string) (string, error)) (node, from string) {
+	return SeedRuntime(tauriDir, fetch.BinaryBase, lookPath)
+}
+
+// SeedRuntime is SeedNode for the app's runtime (node, bun): its fetched host sidecar, else
+// that runtime on PATH.
+func SeedRuntime(tauriDir, base string, lookPath func(string) (string, error)) (node, from string) {
 	if tauriDir != "" {
 		if host, err := target.Host(); err == nil {
-			p := NodeSidecar(tauriDir, host)
+			p := RuntimeSidecar(tauriDir, base, host)
 			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 				return p, "the host's fetched sidecar"
 			}
 		}
 	}
-	if p, err := lookPath("node"); err == nil {
-		return p, "node on PATH"
+	if p, err := lookPath(base); err == nil {
+		return p, base + " on PATH"
 	}
 	return "", ""
 }
@@ -69,9 +94,13 @@ func SeedNode(tauriDir string, lookPath func(string) (string, error)) (node, fro
 // Migration is the PGlite migration of the Tauri config: add binaries/node to externalBin,
 // move resources/pg to resources/pglite, and make the build hooks call nizepack instead of the
 // scripts it replaces (HookRewrites).
-func Migration() tauri.Options {
+func Migration() tauri.Options { return MigrationFor(fetch.BinaryBase) }
+
+// MigrationFor is Migration for an app whose runtime is base: the runtime's entry (already
+// there for an app that ships Bun, so nothing is added) instead of binaries/node.
+func MigrationFor(base string) tauri.Options {
 	return tauri.Options{
-		ExternalBins: []string{NodeEntry},
+		ExternalBins: []string{BinariesDir + "/" + base},
 		Resources:    []tauri.ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
 		HookRewrites: HookRewrites(),
 	}
@@ -114,9 +143,15 @@ func HookRewrites() []tauri.HookRewrite {
 	return slices.Clone(hookRewrites)
 }
 
-// NotFromCargo lists the externalBin entries (by base name) that cargo does not build: node,
-// which fetch-node installs. The sidecars step leaves them out.
-func NotFromCargo() []string { return []string{fetch.BinaryBase} }
+// NotFromCargo lists the externalBin entries (by base name) that cargo does not build: the JS
+// runtimes (node, bun), which fetch-node and fetch-bun install. The sidecars step leaves them out.
+func NotFromCargo() []string {
+	var out []string
+	for _, r := range fetch.Runtimes() {
+		out = append(out, r.Base)
+	}
+	return out
+}
 
 // Locate fills in the defaults a user of the app repo expects, relative to the working dir wd:
 // the entry is the given one, else the embedded canonical server (returned as ""), which is a

@@ -158,7 +158,7 @@ func LoadFiles(embedded []byte, files []File, environ []string) (*Pins, error) {
 			continue
 		}
 		key := strings.TrimPrefix(k, EnvPrefix)
-		if _, known := p.values[key]; known || strings.HasPrefix(key, NodeSHA256Prefix) || IsBinaryKey(key) {
+		if _, known := p.values[key]; known || strings.HasPrefix(key, NodeSHA256Prefix) || IsBinaryKey(key) || strings.HasPrefix(key, BunKeys.Checksum) || BunKeys.IsBinaryKey(key) {
 			p.values[key] = Value{Value: v, Source: Source("environment ($" + k + ")")}
 		}
 	}
@@ -281,12 +281,17 @@ func (p *Pins) NodeChecksum(version, file string) (string, bool) {
 }
 
 func (p *Pins) pinFor(version, key string) (string, bool) {
+	return p.pinOf(NodeKeys, version, key)
+}
+
+// pinOf is pinFor for the runtime whose version key k names.
+func (p *Pins) pinOf(k RuntimeKeys, version, key string) (string, bool) {
 	sum, ok := p.values[key]
 	if !ok || sum.Value == "" {
 		return "", false
 	}
 	if layer, isFile := p.files[sum.Source]; isFile {
-		v, ok := layer[NodeVersion]
+		v, ok := layer[k.Version]
 		if !ok {
 			return "", false
 		}
@@ -331,4 +336,69 @@ func (p *Pins) NodeBinaryTree(version, platform string) (string, bool) {
 // a pin from a versions.env applies only when that file pins the same NODE_VERSION.
 func (p *Pins) NodeBinary(version, platform string) (string, bool) {
 	return p.pinFor(version, BinaryKey(platform))
+}
+
+// RuntimeKeys are the pin keys of one runtime: its version, mirror, per-artifact checksum pins
+// and per-platform binary pins.
+type RuntimeKeys struct {
+	Name            string // "Node", "Bun"
+	Version, Mirror string // e.g. NODE_VERSION, NODE_MIRROR
+	// Checksum, Binary and BinaryTree start the per-artifact and per-platform pin keys;
+	// BinaryTree is "" for a runtime without tree pins.
+	Checksum, Binary, BinaryTree string
+	// ArtifactPrefix is what the version's artifact files start with, left out of checksum
+	// keys so they survive a version change: "node-v" (followed by the version).
+	ArtifactPrefix string
+}
+
+// NodeKeys and BunKeys are the two runtimes' pin keys.
+var (
+	NodeKeys = RuntimeKeys{Name: "Node", Version: NodeVersion, Mirror: NodeMirror, Checksum: NodeSHA256Prefix, Binary: NodeBinSHA256Prefix, BinaryTree: NodeBinTreePrefix, ArtifactPrefix: "node-v"}
+	BunKeys  = RuntimeKeys{Name: "Bun", Version: "BUN_VERSION", Mirror: "BUN_MIRROR", Checksum: "BUN_SHA256_", Binary: "BUN_BIN_SHA256_"}
+)
+
+// ErrNoBunVersion means no layer pins BUN_VERSION.
+var ErrNoBunVersion = errors.New("no Bun version pinned")
+
+// IsBinaryKey reports whether key is one of this runtime's binary pins.
+func (k RuntimeKeys) IsBinaryKey(key string) bool {
+	return strings.HasPrefix(key, k.Binary) || k.BinaryTree != "" && strings.HasPrefix(key, k.BinaryTree)
+}
+
+// BinaryKey is the binary pin of a platform, e.g. "BUN_BIN_SHA256_LINUX_X86_64".
+func (k RuntimeKeys) BinaryKey(platform string) string { return k.Binary + BinaryKeySuffix(platform) }
+
+// ChecksumKey is the pin of one artifact file, without the version: "bun-linux-x64.zip" →
+// "BUN_SHA256_BUN_LINUX_X64_ZIP".
+func (k RuntimeKeys) ChecksumKey(version, file string) string {
+	if k.ArtifactPrefix != "" {
+		file = strings.TrimPrefix(strings.TrimPrefix(file, k.ArtifactPrefix+version+"-"), k.ArtifactPrefix+version+".")
+	}
+	return k.Checksum + strings.ToUpper(nonAlnum.ReplaceAllString(file, "_"))
+}
+
+// Version returns the runtime's pinned version without its "v", refusing ranges.
+func (p *Pins) Version(k RuntimeKeys) (string, error) {
+	if k.Version == NodeVersion {
+		return p.NodeVersion()
+	}
+	v, ok := p.values[k.Version]
+	if !ok || v.Value == "" {
+		return "", ErrNoBunVersion
+	}
+	exact, err := ExactVersion(v.Value, string(v.Source))
+	if err != nil {
+		return "", fmt.Errorf("%s", strings.Replace(err.Error(), "Node version", k.Name+" version", 1))
+	}
+	return exact, nil
+}
+
+// Binary returns the runtime's binary pin of a platform for version, under NodeBinary's rule.
+func (p *Pins) Binary(k RuntimeKeys, version, platform string) (string, bool) {
+	return p.pinOf(k, version, k.BinaryKey(platform))
+}
+
+// Checksum returns the runtime's artifact pin for a file of version, under NodeChecksum's rule.
+func (p *Pins) Checksum(k RuntimeKeys, version, file string) (string, bool) {
+	return p.pinOf(k, version, k.ChecksumKey(version, file))
 }

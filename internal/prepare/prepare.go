@@ -39,8 +39,8 @@ type Options struct {
 	// ConfigPath, when set, is the Tauri config to use instead of the Tauri dir's.
 	ConfigPath string
 	Tauri      tauri.Options
-	Fetch      fetch.Options // the Node release client
-	Node       fetch.Request // the release to install
+	Fetch      fetch.Options // the runtime's release client (Fetch.Runtime: Node, Bun)
+	Node       fetch.Request // the runtime release to install
 	Bundle     bundle.Options
 	// Sidecars nil skips the sidecars step (runs before the Rust build); verify then leaves the
 	// Rust sidecars out.
@@ -138,6 +138,9 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 
 	for _, s := range steps {
 		r := StepResult{Name: s.name}
+		if s.name == StepFetch {
+			r.Name = "fetch-" + runtimeOf(opts).Base // fetch-node, fetch-bun
+		}
 		if s.skip != nil {
 			r.Skipped = s.skip(st)
 		}
@@ -248,7 +251,7 @@ func (s *state) verify(r *StepResult) error {
 
 func (s *state) smoke(r *StepResult) error {
 	so := *s.opts.Smoke
-	so.Node = filepath.Join(s.opts.Node.OutDir, fetch.BinaryName(s.opts.Target))
+	so.Node = filepath.Join(s.opts.Node.OutDir, runtimeOf(s.opts).BinaryName(s.opts.Target))
 	so.Server = filepath.Join(s.opts.Bundle.Out, bundle.ServerFile)
 	if so.Report == nil {
 		so.Report = s.opts.Report
@@ -262,6 +265,14 @@ func (s *state) smoke(r *StepResult) error {
 		}
 	}
 	return err
+}
+
+// runtimeOf is the JS runtime the app ships, which the fetch step installs and smoke runs.
+func runtimeOf(opts Options) *fetch.Runtime {
+	if opts.Fetch.Runtime != nil {
+		return opts.Fetch.Runtime
+	}
+	return fetch.Node
 }
 
 func open(opts Options) (*tauri.Project, error) {

@@ -19,7 +19,8 @@ func (v *verifier) entitlements(externalBin any) {
 	list, _ := externalBin.([]any)
 	shipsNode := slices.ContainsFunc(list, func(e any) bool {
 		s, _ := e.(string)
-		return s != "" && path.Base(filepath.ToSlash(s)) == fetch.BinaryBase
+		_, runtime := fetch.RuntimeByBase(path.Base(filepath.ToSlash(s)))
+		return s != "" && runtime // node and bun both compile code at run time
 	})
 	if !shipsNode {
 		return

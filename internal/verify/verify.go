@@ -199,8 +199,9 @@ func (v *verifier) externalBins(raw any) {
 		if !ok {
 			continue
 		}
-		fix := v.cmd("fetch-node " + t.Name)
-		if !slices.Contains(nize.NotFromCargo(), path.Base(filepath.ToSlash(entry))) {
+		base := path.Base(filepath.ToSlash(entry))
+		fix := v.cmd("fetch-" + base + " " + t.Name) // a runtime: fetch-node, fetch-bun
+		if !slices.Contains(nize.NotFromCargo(), base) {
 			if v.opts.SkipSidecars {
 				continue
 			}

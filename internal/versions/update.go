@@ -137,6 +137,11 @@ const binaryComment = "SHA-256 and SHA-256 tree hash of the node binary fetch-no
 // NODE_VERSION) when missing. A file that pins another NODE_VERSION is refused: its pins would
 // not apply to this version.
 func PinBinaries(path, version string, sums map[string]string) (FileChange, error) {
+	return PinRuntimeBinaries(path, pins.NodeKeys, version, sums)
+}
+
+// PinRuntimeBinaries is PinBinaries for the runtime whose pin keys k names (Node, Bun).
+func PinRuntimeBinaries(path string, k pins.RuntimeKeys, version string, sums map[string]string) (FileChange, error) {
 	ch := FileChange{Path: path}
 	data, mode, existing, err := readEnvFile(path, &ch)
 	if err != nil {
@@ -144,13 +149,13 @@ func PinBinaries(path, version string, sums map[string]string) (FileChange, erro
 	}
 	values := map[string]string{}
 	var add []string
-	if v, ok := existing[pins.NodeVersion]; ok {
+	if v, ok := existing[k.Version]; ok {
 		if exact, err := pins.ExactVersion(v.Value, path); err != nil || exact != version {
-			return ch, &VersionMismatchError{Path: path, Pinned: v.Value, Fetched: version}
+			return ch, &VersionMismatchError{Path: path, Key: k.Version, Pinned: v.Value, Fetched: version}
 		}
 	} else {
-		values[pins.NodeVersion] = version
-		add = append(add, pins.NodeVersion)
+		values[k.Version] = version
+		add = append(add, k.Version)
 	}
 	keys := make([]string, 0, len(sums))
 	for k := range sums {
@@ -161,10 +166,13 @@ func PinBinaries(path, version string, sums map[string]string) (FileChange, erro
 		values[k] = sums[k]
 	}
 	comment := ""
-	if !hasKey(existing, pins.IsBinaryKey) {
+	if !hasKey(existing, k.IsBinaryKey) {
 		comment = binaryComment
+		if k.Version != pins.NodeVersion {
+			comment = fmt.Sprintf("SHA-256 of the %s binary nizepack installs for each platform (--pin): a binary that matches its pin is trusted without the network.", strings.ToLower(k.Name))
+		}
 	}
-	out, _ := Rewrite(data, map[string]string{pins.NodeVersion: values[pins.NodeVersion]}, add, "")
+	out, _ := Rewrite(data, map[string]string{k.Version: values[k.Version]}, add, "")
 	if len(add) == 0 {
 		out = data
 	}
@@ -182,10 +190,14 @@ func PinBinaries(path, version string, sums map[string]string) (FileChange, erro
 
 // VersionMismatchError is a versions.env that pins another Node version than the one whose
 // binaries were to be pinned in it.
-type VersionMismatchError struct{ Path, Pinned, Fetched string }
+type VersionMismatchError struct{ Path, Key, Pinned, Fetched string }
 
 func (e *VersionMismatchError) Error() string {
-	return fmt.Sprintf("%s pins NODE_VERSION %s, not %s, so binary pins of %s would not apply there", e.Path, e.Pinned, e.Fetched, e.Fetched)
+	key := e.Key
+	if key == "" {
+		key = pins.NodeVersion
+	}
+	return fmt.Sprintf("%s pins %s %s, not %s, so binary pins of %s would not apply there", e.Path, key, e.Pinned, e.Fetched, e.Fetched)
 }
 
 // readEnvFile reads the versions.env at path with its mode and pins; a missing one reads as a
