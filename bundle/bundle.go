@@ -69,6 +69,15 @@ type Options struct {
 	Seed Seed
 	// Force rebuilds even when the output is up to date (and remakes the seed).
 	Force bool
+	// File is the bundle's name in Out; "" means ServerFile (the PGlite server). Other JS
+	// bundles an app ships (mcp-remote) set their own.
+	File string
+	// Banner goes at the top of the bundle. When it is "", an ESM bundle whose code calls
+	// require() at run time (esbuild then emits a shim that throws `Dynamic require of "path" is
+	// not supported`) gets RequireBanner, so CommonJS packages bundled as ESM keep working.
+	Banner string
+	// Platform is esbuild's platform: "node" (the default), "neutral" or "browser".
+	Platform string
 	// Reporter receives progress; nil means none.
 	Reporter report.Reporter
 }
@@ -86,7 +95,15 @@ type Result struct {
 	// ReadsSeeds is whether the entry declares that it reads the seed this bundler makes
 	// (the canonical server does); only then does Options.Seed make one.
 	ReadsSeeds bool `json:"reads_seeds"`
+	// RequireBanner is whether the bundle got RequireBanner because its code calls require().
+	RequireBanner bool `json:"require_banner,omitempty"`
 }
+
+// RequireBanner defines require() in an ESM bundle for the CommonJS code in it.
+const RequireBanner = `import { createRequire as __nizepackCreateRequire } from "module"; const require = __nizepackCreateRequire(import.meta.url);`
+
+// dynamicRequire is the text of esbuild's shim for a require() it could not bundle.
+const dynamicRequire = `Dynamic require of "`
 
 // File is one file nizepack wrote into the output dir.
 type File struct {
@@ -158,6 +175,20 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			return nil, &InputError{Input: InputEntry, Path: entry, Problem: "is not a readable file"}
 		}
 	}
+	outFile := opts.File
+	if outFile == "" {
+		outFile = ServerFile
+	}
+	platform := api.PlatformNode
+	switch opts.Platform {
+	case "", "node":
+	case "neutral":
+		platform = api.PlatformNeutral
+	case "browser":
+		platform = api.PlatformBrowser
+	default:
+		return nil, fmt.Errorf("bundle: platform %q is not node, neutral or browser", opts.Platform)
+	}
 	s := settings{
 		Format:     formatVersion,
 		Esbuild:    esbuildVersion(),
@@ -166,6 +197,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		Sourcemap:  opts.Sourcemap,
 		Entry:      entry,
 		PackageDir: pkgDir,
+		Output:     fmt.Sprintf("file=%s platform=%s banner=%q", outFile, opts.Platform, opts.Banner),
 	}
 	if entry == "" {
 		s.EmbeddedSHA256 = sha256Hex(canonicalServer)
@@ -206,15 +238,15 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		entryName = entry
 	}
 	rep.Infof("bundling %s for %s", entryName, s.Target)
-	reserved := []string{ServerFile, ServerFile + ".map", ManifestFile}
+	reserved := []string{outFile, outFile + ".map", ManifestFile}
 	assets := newAssetCollector(reserved...)
 	var vectorErr, infoErr error
 	build := api.BuildOptions{
 		Bundle:            true,
-		Platform:          api.PlatformNode,
+		Platform:          platform,
 		Format:            api.FormatESModule,
 		Engines:           []api.Engine{{Name: api.EngineNode, Version: strconv.Itoa(opts.NodeMajor)}},
-		Outfile:           filepath.Join(out, ServerFile),
+		Outfile:           filepath.Join(out, outFile),
 		Write:             false,
 		Metafile:          true,
 		AbsWorkingDir:     pkgDir,
@@ -233,6 +265,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	} else {
 		build.EntryPoints = []string{entry}
 	}
+	if opts.Banner != "" {
+		build.Banner = map[string]string{"js": opts.Banner}
+	}
 	br := api.Build(build)
 	for _, err := range []error{vectorErr, infoErr} {
 		if err != nil {
@@ -241,6 +276,18 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if len(br.Errors) > 0 {
 		return nil, buildError(entryName, pkgDir, br.Errors)
+	}
+	requireBanner := false
+	if opts.Banner == "" && build.Format == api.FormatESModule && platform == api.PlatformNode && outputContains(br.OutputFiles, outFile, dynamicRequire) {
+		// CommonJS code calling require() at run time: give the ESM bundle a require.
+		rep.Infof("%s calls require() at run time: adding a createRequire banner", outFile)
+		build.Banner = map[string]string{"js": RequireBanner}
+		assets = newAssetCollector(reserved...)
+		build.Plugins = []api.Plugin{vectorPlugin(pkgDir, &vectorErr), infoPlugin(pkgDir, &infoErr), assets.plugin()}
+		if br = api.Build(build); len(br.Errors) > 0 {
+			return nil, buildError(entryName, pkgDir, br.Errors)
+		}
+		requireBanner = true
 	}
 	for _, w := range br.Warnings {
 		rep.Warnf("esbuild: %s", formatMessage(pkgDir, w))
@@ -288,8 +335,8 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 		files = append(files, File{Name: name, Size: int64(len(f.Contents)), SHA256: sha256Hex(f.Contents)})
-		if name == ServerFile && len(f.Contents) > largeBundle {
-			rep.Warnf("%s is %.1f MiB, over %d MiB: check that no large file was inlined into it", ServerFile, float64(len(f.Contents))/(1<<20), largeBundle>>20)
+		if name == outFile && len(f.Contents) > largeBundle {
+			rep.Warnf("%s is %.1f MiB, over %d MiB: check that no large file was inlined into it", outFile, float64(len(f.Contents))/(1<<20), largeBundle>>20)
 		}
 	}
 	for _, a := range assets.list() {
@@ -357,7 +404,17 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	keepTmp = true // it is the output now
-	return &Result{Out: out, Entry: m.Entry, Target: s.Target, Packages: packages, Files: files, Seed: seed, ReadsSeeds: entryReadsSeeds}, nil
+	return &Result{Out: out, Entry: m.Entry, Target: s.Target, Packages: packages, Files: files, Seed: seed, ReadsSeeds: entryReadsSeeds, RequireBanner: requireBanner}, nil
+}
+
+// outputContains reports whether esbuild's output file name holds text.
+func outputContains(files []api.OutputFile, name, text string) bool {
+	for _, f := range files {
+		if filepath.Base(f.Path) == name && strings.Contains(string(f.Contents), text) {
+			return true
+		}
+	}
+	return false
 }
 
 // absOut makes out absolute and follows a symlinked output dir to the real one.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -372,5 +373,44 @@ func TestBundleWarnsAboutAlargeBundle(t *testing.T) {
 	}
 	if len(rec.warnings) != 0 {
 		t.Errorf("warnings = %q", rec.warnings)
+	}
+}
+
+// A bundle of CommonJS code that calls require() at run time gets a createRequire banner, named
+// by File, and runs: without it esbuild's shim throws `Dynamic require of "path"`.
+func TestRequireBannerForCommonJS(t *testing.T) {
+	pkg := t.TempDir()
+	writeTree(t, pkg, map[string]string{
+		"node_modules/cjs/package.json": `{"name":"cjs","version":"1.0.0","main":"index.js"}`,
+		"node_modules/cjs/index.js":     "module.exports = { sep: require('path').sep };\n",
+		"proxy.mjs":                     "import c from 'cjs';\nconsole.log('sep=' + c.sep);\n",
+	})
+	out := filepath.Join(t.TempDir(), "mcp")
+	rec := &recorder{}
+	res, err := Build(context.Background(), Options{Entry: filepath.Join(pkg, "proxy.mjs"), PackageDir: pkg, Out: out, NodeMajor: 24, File: "proxy.mjs", Reporter: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := os.ReadFile(filepath.Join(out, "proxy.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.RequireBanner || !strings.HasPrefix(string(js), RequireBanner) {
+		t.Errorf("no createRequire banner: %v\n%.300s", res.RequireBanner, js)
+	}
+	if _, err := os.Stat(filepath.Join(out, ServerFile)); !os.IsNotExist(err) {
+		t.Errorf("%s written for a bundle named proxy.mjs", ServerFile)
+	}
+	if node, err := exec.LookPath("node"); err == nil {
+		got, err := exec.Command(node, filepath.Join(out, "proxy.mjs")).CombinedOutput()
+		if err != nil || !strings.Contains(string(got), "sep=/") && !strings.Contains(string(got), `sep=\`) {
+			t.Errorf("running the bundle: %v\n%s", err, got)
+		}
+	}
+	// An explicit banner is used as given; an ESM-only bundle gets none.
+	writeTree(t, pkg, map[string]string{"plain.mjs": "console.log(1);\n"})
+	res, err = Build(context.Background(), Options{Entry: filepath.Join(pkg, "plain.mjs"), PackageDir: pkg, Out: filepath.Join(t.TempDir(), "p"), NodeMajor: 24, File: "plain.mjs"})
+	if err != nil || res.RequireBanner {
+		t.Errorf("plain ESM: %+v, %v", res, err)
 	}
 }

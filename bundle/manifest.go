@@ -37,14 +37,15 @@ type settings struct {
 	Entry          string // absolute, or empty for the embedded one
 	EmbeddedSHA256 string
 	PackageDir     string
+	Output         string // the output file, platform and banner asked for
 	Inputs         []File
 }
 
 // key digests the settings and the inputs' hashes: equal keys mean equal output.
 func (s settings) key() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "format=%d\nesbuild=%s\ntarget=%s\nminify=%t\nsourcemap=%t\nentry=%s\nembedded=%s\npkgdir=%s\n",
-		s.Format, s.Esbuild, s.Target, s.Minify, s.Sourcemap, s.Entry, s.EmbeddedSHA256, s.PackageDir)
+	fmt.Fprintf(h, "format=%d\nesbuild=%s\ntarget=%s\nminify=%t\nsourcemap=%t\nentry=%s\nembedded=%s\npkgdir=%s\noutput=%s\n",
+		s.Format, s.Esbuild, s.Target, s.Minify, s.Sourcemap, s.Entry, s.EmbeddedSHA256, s.PackageDir, s.Output)
 	for _, in := range s.Inputs {
 		fmt.Fprintf(h, "input %s %d %s\n", in.Name, in.Size, in.SHA256)
 	}
