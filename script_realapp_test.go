@@ -32,3 +32,39 @@ func setupRealApp(env *testscript.Env) error {
 	}
 	return nil
 }
+
+// testdata/bunapp is the Nize Desktop repository as it is today: Bun as the bundled runtime
+// (binaries/bun, scripts/bun-version.env), the API sidecar renamed nize_desktop_server, and
+// mcp-remote bundled as a resource (nizepack.json). testdata/bunbin holds the official Bun
+// binary from npm (@oven/bun-linux-x64), test material for the loopback Bun mirror.
+//
+//	$BUNAPP  the fixture (copy it with copytree)
+//	$BUNBIN  the official linux-x64 bun binary
+
+// bunApp is [bunapp]: testdata/bunapp and testdata/bunbin are installed.
+func bunApp() bool {
+	_, err := os.Stat(filepath.Join("testdata", "bunapp", "node_modules", "mcp-remote", "package.json"))
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(bunBinary())
+	return err == nil
+}
+
+func bunBinary() string {
+	return filepath.Join("testdata", "bunbin", "node_modules", "@oven", "bun-linux-x64", "bin", "bun")
+}
+
+func setupBunApp(env *testscript.Env) error {
+	dir, err := filepath.Abs(filepath.Join("testdata", "bunapp"))
+	if err != nil {
+		return err
+	}
+	bin, err := filepath.Abs(bunBinary())
+	if err != nil {
+		return err
+	}
+	env.Setenv("BUNAPP", dir)
+	env.Setenv("BUNBIN", bin)
+	return nil
+}

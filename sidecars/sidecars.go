@@ -107,7 +107,7 @@ func (e *WrongBinaryError) Unwrap() error { return e.Err }
 // NoSidecarsError is a config whose externalBin lists nothing to install.
 type NoSidecarsError struct {
 	Config   string   // the base config file
-	Excluded []string // the entries left out (Options.Exclude)
+	Excluded []string // the entries it lists that were left out (Options.Exclude)
 }
 
 func (e *NoSidecarsError) Error() string {
@@ -137,13 +137,16 @@ func entries(p *tauri.Project, t target.Target, bins, exclude []string) ([]sidec
 	var out []sidecar
 	var warnings []string
 	if len(bins) == 0 {
+		var excluded []string
 		for _, e := range entries {
 			if name := path.Base(filepath.ToSlash(e)); !slices.Contains(exclude, name) {
 				out = append(out, sidecar{Entry: e, Name: name})
+			} else if !slices.Contains(excluded, name) {
+				excluded = append(excluded, name)
 			}
 		}
 		if len(out) == 0 {
-			return nil, nil, &NoSidecarsError{Config: p.Base.Path, Excluded: exclude}
+			return nil, nil, &NoSidecarsError{Config: p.Base.Path, Excluded: excluded}
 		}
 		return out, nil, nil
 	}

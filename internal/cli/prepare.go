@@ -133,6 +133,14 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 		return err
 	}
 
+	declared, err := nize.LoadBundles(appRootAbs(wd), opts.TauriDir)
+	if err != nil {
+		return err
+	}
+	for _, d := range declared {
+		opts.Bundles = append(opts.Bundles, declaredOptions(d, opts.Bundle.NodeMajor, o.minify, o.sourcemap, o.force, rep))
+	}
+
 	if !o.skipSidecars {
 		opts.Sidecars = &sidecars.Options{CargoTargetDir: resolveCargoTargetDir(s, o.cargoTargetDir), Profile: o.profile, Bins: o.bins, Exclude: nize.NotFromCargo(), Reporter: rep}
 	}
@@ -266,6 +274,26 @@ func shippedRuntime(config, tauriDir string, t target.Target) runtimeSpec {
 	if err != nil {
 		return nodeSpec
 	}
+	if spec, ok := configRuntime(m); ok {
+		return spec
+	}
+	return nodeSpec
+}
+
+// projectRuntime is the runtime the base config or any overlay ships (Node when none does).
+func projectRuntime(p *tauri.Project) runtimeSpec {
+	for _, f := range p.Files() {
+		if m, err := f.Value(); err == nil {
+			if spec, ok := configRuntime(m); ok {
+				return spec
+			}
+		}
+	}
+	return nodeSpec
+}
+
+// configRuntime is the runtime a config's bundle.externalBin ships.
+func configRuntime(m map[string]any) (runtimeSpec, bool) {
 	var bins []string
 	if b, ok := m["bundle"].(map[string]any); ok {
 		if list, ok := b["externalBin"].([]any); ok {
@@ -277,9 +305,7 @@ func shippedRuntime(config, tauriDir string, t target.Target) runtimeSpec {
 		}
 	}
 	if base, ok := nize.ShippedRuntime(bins); ok {
-		if spec, ok := runtimeSpecOf(base); ok {
-			return spec
-		}
+		return runtimeSpecOf(base)
 	}
-	return nodeSpec
+	return runtimeSpec{}, false
 }

@@ -154,6 +154,7 @@ func NewRoot(s *Streams) *cobra.Command {
 		newPrepareCmd(s, g),
 		newFetchNodeCmd(s, g),
 		newFetchBunCmd(s, g),
+		newBundlesCmd(s, g),
 		newBundlePgliteCmd(s, g),
 		newSidecarsCmd(s, g),
 		newTauriCmd(s, g),

@@ -112,6 +112,11 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 	if err != nil {
 		return err
 	}
+	if !cmd.Flags().Changed("external-bin") {
+		// The runtime the app already ships (binaries/bun) is its runtime: node is added only
+		// to an app that ships none.
+		opts.ExternalBins = nize.MigrationFor(projectRuntime(p).rt.Base).ExternalBins
+	}
 	changes, err := tauri.Plan(p, opts)
 	if err != nil {
 		return err

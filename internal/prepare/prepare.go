@@ -27,6 +27,7 @@ const (
 	StepFetch    = "fetch-node"
 	StepBundle   = "bundle-pglite"
 	StepSidecars = "sidecars"
+	StepBundles  = "bundles" // the app's other JS bundles (nizepack.json)
 	StepVerify   = "verify"
 	StepSmoke    = "smoke"
 )
@@ -42,6 +43,9 @@ type Options struct {
 	Fetch      fetch.Options // the runtime's release client (Fetch.Runtime: Node, Bun)
 	Node       fetch.Request // the runtime release to install
 	Bundle     bundle.Options
+	// Bundles are the app's other JS bundles (declared in nizepack.json), built after the
+	// PGlite server; none skips the step.
+	Bundles []bundle.Options
 	// Sidecars nil skips the sidecars step (runs before the Rust build); verify then leaves the
 	// Rust sidecars out.
 	Sidecars *sidecars.Options
@@ -116,6 +120,7 @@ var steps = []step{
 	{StepTauri, nil, (*state).tauri},
 	{StepFetch, nil, (*state).fetchNode},
 	{StepBundle, nil, (*state).bundle},
+	{StepBundles, func(s *state) string { return skipIf(len(s.opts.Bundles) == 0, "none declared (nizepack.json)") }, (*state).bundles},
 	{StepSidecars, func(s *state) string { return skipIf(s.opts.Sidecars == nil, "--skip-sidecars") }, (*state).sidecars},
 	{StepVerify, nil, (*state).verify},
 	{StepSmoke, func(s *state) string { return smokeSkip(s.opts) }, (*state).smoke},
@@ -145,11 +150,11 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			r.Skipped = s.skip(st)
 		}
 		if r.Skipped != "" {
-			rep.Infof("%s: skipped: %s", s.name, r.Skipped)
+			rep.Infof("%s: skipped: %s", r.Name, r.Skipped)
 			st.sum.Steps = append(st.sum.Steps, r)
 			continue
 		}
-		end := rep.Group("prepare " + t.Name + ": " + s.name)
+		end := rep.Group("prepare " + t.Name + ": " + r.Name)
 		began := time.Now()
 		err := s.run(st, &r)
 		r.Duration = time.Since(began)
@@ -160,7 +165,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		if err != nil {
 			r.Error = err.Error()
 			st.sum.Steps = append(st.sum.Steps, r)
-			return st.sum, &StepError{Step: s.name, Err: err}
+			return st.sum, &StepError{Step: r.Name, Err: err}
 		}
 		st.sum.Steps = append(st.sum.Steps, r)
 	}
@@ -210,6 +215,27 @@ func (s *state) bundle(r *StepResult) error {
 			r.Written = append(r.Written, filepath.Join(s.opts.Bundle.Out, f.Name))
 			r.Bytes += f.Size
 		}
+	}
+	return nil
+}
+
+func (s *state) bundles(r *StepResult) error {
+	fresh := 0
+	for _, o := range s.opts.Bundles {
+		res, err := bundle.Build(s.ctx, o)
+		if err != nil {
+			return fmt.Errorf("bundling %s: %w", o.File, err)
+		}
+		if !res.UpToDate {
+			fresh++
+			for _, f := range res.Files {
+				r.Written = append(r.Written, filepath.Join(o.Out, f.Name))
+				r.Bytes += f.Size
+			}
+		}
+	}
+	if fresh == 0 {
+		r.Detail = "up to date"
 	}
 	return nil
 }
