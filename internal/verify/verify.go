@@ -18,8 +18,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bmatcuk/doublestar/v4"
-
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/internal/binfmt"
 	"github.com/nize/nizepack/internal/nize"
@@ -241,6 +239,7 @@ func (v *verifier) executable(file string, t target.Target, fix string) {
 
 func (v *verifier) resources(raw any) {
 	var patterns []string
+	mapForm := false
 	switch res := raw.(type) {
 	case []any:
 		for _, e := range res {
@@ -249,6 +248,7 @@ func (v *verifier) resources(raw any) {
 			}
 		}
 	case map[string]any:
+		mapForm = true
 		for k := range res {
 			patterns = append(patterns, k)
 		}
@@ -257,15 +257,72 @@ func (v *verifier) resources(raw any) {
 	for _, pat := range patterns {
 		abs := v.rel(pat)
 		v.r.Checked = append(v.r.Checked, abs)
-		if n := countFiles(abs); n == 0 {
-			v.problem(abs, "matches no file ("+quote(pat)+" in bundle.resources)", v.resourceFix(pat))
+		file := v.setBy("bundle", "resources")
+		if mapForm {
+			file = v.setBy("bundle", "resources", pat)
+		}
+		correct := "correct bundle.resources in " + file
+		in := quote(pat) + " in bundle.resources"
+		o := resourceFiles(v.opts.Project.Dir, pat)
+		switch {
+		case o.invalid != "":
+			v.problem(abs, "is not a glob Tauri accepts ("+in+": "+o.invalid+")", correct)
+		case o.err != nil:
+			v.problem(abs, fmt.Sprintf("cannot be read (%v), so Tauri cannot bundle it (%s)", o.err, in), correct)
+		case o.broken != "":
+			v.problem(o.broken, "does not exist (a broken symbolic link), and Tauri's bundler stops at it (resource path ... doesn't exist; "+in+")", "remove the link or make it point at a file")
+		case o.missing:
+			msg := "does not exist (" + in + ")"
+			if strings.ContainsAny(pat, "?[{") {
+				msg = "does not exist (" + in + " has no \"*\", so Tauri reads it as a literal path: \"?\", \"[...]\" and \"{...}\" match only themselves; use \"*\" or list each path)"
+				v.problem(abs, msg, correct)
+				continue
+			}
+			v.problem(abs, msg, v.resourceFix(pat, file))
+		case o.files > 0:
+		case o.glob && o.dirs > 0:
+			v.problem(abs, "matches only folders ("+in+"): Tauri's glob ships files and skips folders, so nothing of it ships, and the bundler fails (\"glob pattern ... didn't match any files\") when no pattern after it ships a file; use "+quote(recursiveGlob(pat))+" for the files below them", correct)
+		case o.glob && strings.Contains(pat, "{"):
+			v.problem(abs, "matches no file ("+in+"; Tauri's glob has no {a,b} alternation, the braces match only themselves: list each pattern)", correct)
+		case o.glob:
+			v.problem(abs, "matches no file ("+in+")", v.resourceFix(pat, file))
+		default:
+			v.problem(abs, "is a folder without files ("+in+"): Tauri walks it and ships nothing", v.resourceFix(pat, file))
 		}
 	}
 }
 
+// recursiveGlob is the glob that brings the files below the folders pat matches: "dir/*"
+// becomes "dir/**/*".
+func recursiveGlob(pat string) string {
+	if strings.HasSuffix(pat, "/*") {
+		return strings.TrimSuffix(pat, "*") + "**/*"
+	}
+	return strings.TrimRight(pat, "/") + "/**/*"
+}
+
+// setBy is the config file whose value at keys the merged config for the target uses: the
+// platform's overlay when it sets it (an overlay's list replaces the base's), else the base.
+func (v *verifier) setBy(keys ...string) string {
+	p := v.opts.Project
+	if o := p.Overlay(tauri.PlatformName(v.opts.Target.GOOS)); o != nil {
+		if m, err := o.Value(); err == nil {
+			var cur any = m
+			for _, k := range keys {
+				obj, _ := cur.(map[string]any)
+				cur = obj[k]
+			}
+			if cur != nil {
+				return o.Path
+			}
+		}
+	}
+	return p.Base.Path
+}
+
 func quote(s string) string { return `"` + s + `"` }
 
-func (v *verifier) resourceFix(pat string) string {
+func (v *verifier) resourceFix(pat, file string) string {
 	clean := strings.TrimPrefix(filepath.ToSlash(pat), "./")
 	switch {
 	case clean == nize.BundleDir || strings.HasPrefix(clean, nize.BundleDir+"/"):
@@ -273,45 +330,8 @@ func (v *verifier) resourceFix(pat string) string {
 	case clean == "resources/pg" || strings.HasPrefix(clean, "resources/pg/"):
 		return v.cmd("tauri") + " (it moves the old resources/pg entries to resources/pglite), then " + v.cmd("bundle-pglite")
 	}
-	return "create it, or correct bundle.resources in " + v.opts.Project.Base.Path
+	return "create it, or correct bundle.resources in " + file
 }
-
-// countFiles counts the files a resource path or glob brings in (a directory brings its files),
-// stopping at the first one found.
-func countFiles(pattern string) int {
-	matches := []string{pattern}
-	if hasMeta(pattern) {
-		var err error
-		matches, err = doublestar.FilepathGlob(pattern)
-		if err != nil {
-			return 0
-		}
-	}
-	for _, m := range matches {
-		st, err := os.Stat(m)
-		if err != nil {
-			continue
-		}
-		if st.Mode().IsRegular() {
-			return 1
-		}
-		if st.IsDir() {
-			found := errors.New("found")
-			err := filepath.WalkDir(m, func(_ string, d fs.DirEntry, err error) error {
-				if err == nil && d.Type().IsRegular() {
-					return found
-				}
-				return nil
-			})
-			if err == found {
-				return 1
-			}
-		}
-	}
-	return 0
-}
-
-func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[{") }
 
 // manifest checks the PGlite bundle dir against nizepack-manifest.json (written by
 // `nizepack bundle-pglite`), when the config bundles that dir or the dir exists.

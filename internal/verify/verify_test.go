@@ -21,27 +21,6 @@ func write(t *testing.T, p, s string) {
 	}
 }
 
-func TestCountFiles(t *testing.T) {
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "a", "b", "c.txt"), "x")
-	os.MkdirAll(filepath.Join(dir, "empty", "sub"), 0o755)
-	for pat, want := range map[string]int{
-		"a/b/c.txt":   1,
-		"a":           1, // a directory brings its files
-		"a/**/*.txt":  1,
-		"a/*.txt":     0,
-		"a/b/{c,d}.*": 1,
-		"empty":       0, // a directory without files brings nothing
-		"empty/**":    0,
-		"missing":     0,
-		"missing/*":   0,
-	} {
-		if got := countFiles(filepath.Join(dir, pat)); got != want {
-			t.Errorf("countFiles(%s) = %d, want %d", pat, got, want)
-		}
-	}
-}
-
 // Map-form resources are checked by their source keys; an overlay's null removes a base entry.
 func TestResourcesMapFormAndOverlay(t *testing.T) {
 	dir := t.TempDir()
