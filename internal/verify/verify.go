@@ -86,6 +86,7 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	if err := v.hooks(); err != nil {
 		return nil, err
 	}
+	v.version(cfg)
 	v.externalBins(bundle["externalBin"])
 	v.resources(bundle["resources"])
 	v.manifest(bundle["resources"])
