@@ -89,7 +89,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	opts := prepare.Options{
 		Target:     t,
 		ConfigPath: o.config,
-		Tauri:      nize.Migration(),
+		Tauri:      nize.Migration(nize.DefaultSidecarName),
 		Fetch:      fetchOpts,
 		Node:       nodeReq,
 		Report:     rep,

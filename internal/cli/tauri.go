@@ -43,7 +43,7 @@ type tauriOptions struct {
 
 func newTauriCmd(s *Streams, g *globalOptions) *cobra.Command {
 	o := &tauriOptions{}
-	def := nize.Migration()
+	def := nize.Migration(nize.DefaultSidecarName)
 	cmd := &cobra.Command{
 		Use:   "tauri",
 		Short: "Rewrite bundle.externalBin, bundle.resources and the build hooks of the Tauri config (and its platform overlays) in place",

@@ -6,8 +6,10 @@ package nize
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/fetch"
@@ -66,12 +68,16 @@ func SeedNode(tauriDir string, lookPath func(string) (string, error)) (node, fro
 	return "", ""
 }
 
-// Migration is the PGlite migration of the Tauri config: add binaries/node to externalBin,
+// DefaultSidecarName is the node sidecar's name: the name the app's Rust code starts it by
+// (`sidecar("node")`).
+const DefaultSidecarName = fetch.BinaryBase
+
+// Migration is the PGlite migration of the Tauri config: add binaries/<nodeName> to externalBin,
 // move resources/pg to resources/pglite, and make the build hooks call nizepack instead of the
 // scripts it replaces (HookRewrites).
-func Migration() tauri.Options {
+func Migration(nodeName string) tauri.Options {
 	return tauri.Options{
-		ExternalBins: []string{NodeEntry},
+		ExternalBins: []string{BinariesDir + "/" + nodeName},
 		Resources:    []tauri.ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
 		HookRewrites: HookRewrites(),
 	}
@@ -112,6 +118,28 @@ var hookRewrites = []tauri.HookRewrite{
 // a hook would redo those jobs the old way when tauri build runs it, after nizepack's.
 func HookRewrites() []tauri.HookRewrite {
 	return slices.Clone(hookRewrites)
+}
+
+// RuntimeEntries are the bundle.externalBin entries that ship a JS runtime for the PGlite
+// server: the node sidecar (named nodeName) or a bun one.
+func RuntimeEntries(nodeName string) []string {
+	return []string{BinariesDir + "/" + nodeName, BinariesDir + "/bun"}
+}
+
+// ShipsBundle reports whether a bundle.resources pattern (a list entry or a map key) ships the
+// whole PGlite bundle dir: the dir itself, "resources/pglite/*" or "resources/pglite/**/*".
+func ShipsBundle(pattern string) bool {
+	p := strings.TrimPrefix(filepath.ToSlash(pattern), "./")
+	switch strings.TrimSuffix(p, "/") {
+	case BundleDir, BundleDir + "/*", BundleDir + "/**/*":
+		return true
+	}
+	return false
+}
+
+// CleanEntry is a config path as Tauri joins it: "./binaries/node" is "binaries/node".
+func CleanEntry(p string) string {
+	return path.Clean(strings.TrimPrefix(filepath.ToSlash(p), "./"))
 }
 
 // NotFromCargo lists the externalBin entries (by base name) that cargo does not build: node,

@@ -151,7 +151,7 @@ func TestResourceProblems(t *testing.T) {
 			}
 			var got []string
 			for _, pr := range r.Problems {
-				if strings.Contains(pr.Problem, "bundle.resources") {
+				if strings.Contains(pr.Problem, " in bundle.resources") {
 					got = append(got, pr.String())
 				}
 			}

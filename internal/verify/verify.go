@@ -32,6 +32,9 @@ type Options struct {
 	// ConfigPath is the --config the user gave, repeated (shell-quoted) in every fix so it runs
 	// as printed; "" when the config was found, not named.
 	ConfigPath string
+	// SidecarName is the node sidecar's name (binaries/<name> in externalBin); "" is
+	// nize.DefaultSidecarName.
+	SidecarName string
 	// SkipSidecars leaves out the Rust sidecars (every externalBin entry but node), for runs
 	// before the Rust build.
 	SkipSidecars bool
@@ -93,6 +96,7 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	if t.GOOS == "darwin" {
 		v.entitlements(bundle["externalBin"])
 	}
+	v.ships(cfg)
 	return r, nil
 }
 

@@ -1,0 +1,91 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nize/nizepack/target"
+	"github.com/nize/nizepack/tauri"
+)
+
+// verify says ready only when the merged config for the platform ships the JS runtime sidecar
+// and the PGlite bundle; otherwise the problem names the file that decides it and the fix.
+func TestShipsRuntimeAndPGlite(t *testing.T) {
+	const migrated = `{"identifier": "x", "bundle": {"externalBin": ["binaries/node", "binaries/api"], "resources": ["resources/pglite/*"]}}`
+	for _, c := range []struct {
+		name, base, overlay, platform string
+		want                          []string // "FILE:LINE:COL WHAT | FIX"
+	}{
+		{"migrated", migrated, "", "linux-x86_64", nil},
+		{"unmigrated", `{"identifier": "x", "bundle": {"externalBin": ["binaries/api"], "resources": ["resources/pg/*"]}}`, "", "linux-x86_64", []string{
+			`tauri.conf.json:1:32 bundle.externalBin for linux-x86_64 ships no JS runtime (no "binaries/node") | ` + "`nizepack tauri --config CONF` (it adds \"binaries/node\")",
+			`tauri.conf.json:1:65 bundle.resources for linux-x86_64 ships no resources/pglite (no "resources/pglite/*" entry), so the app has no PGlite server to start; it still ships the old "resources/pg/*" | ` + "`nizepack tauri --config CONF` (it moves the old resources/pg entries to resources/pglite), then `nizepack bundle-pglite --config CONF`",
+		}},
+		{"no bundle", `{"identifier": "x"}`, "", "linux-x86_64", []string{
+			`tauri.conf.json:1:1 bundle.externalBin for linux-x86_64 ships no JS runtime | ` + "`nizepack tauri --config CONF`",
+			`tauri.conf.json:1:1 bundle.resources for linux-x86_64 ships no resources/pglite | add "resources/pglite/*" to bundle.resources in CONF`,
+		}},
+		{"linux overlay externalBin null", migrated, `{"bundle": {"externalBin": null}}`, "linux-x86_64", []string{
+			`tauri.linux.conf.json:1:13 OVERLAY sets bundle.externalBin to null, which drops the base's entries for linux-x86_64: it ships no JS runtime (no "binaries/node") | replace that null with ["binaries/node"] (and the Rust sidecars linux-x86_64 needs), as ` + "`nizepack tauri`" + ` leaves an overlay's null alone`,
+		}},
+		{"... not for macOS", migrated, `{"bundle": {"externalBin": null}}`, "macos-arm64", nil},
+		{"linux overlay without node", migrated, `{"bundle": {"externalBin": ["binaries/api"]}}`, "linux-x86_64", []string{
+			`tauri.linux.conf.json:1:13 bundle.externalBin for linux-x86_64 ships no JS runtime (no "binaries/node") | ` + "`nizepack tauri --config CONF` (it adds \"binaries/node\")",
+		}},
+		{"linux overlay bundle null", migrated, `{"bundle": null}`, "linux-x86_64", []string{
+			`tauri.linux.conf.json:1:2 OVERLAY sets bundle to null, which drops the base's entries for linux-x86_64 | replace that null`,
+			`tauri.linux.conf.json:1:2 OVERLAY sets bundle to null, which drops the base's resources for linux-x86_64 | replace that null`,
+		}},
+		{"windows overlay resources without pglite", migrated, `{"bundle": {"resources": ["resources/win/*"]}}`, "windows-x86_64", []string{
+			`tauri.windows.conf.json:1:13 bundle.resources for windows-x86_64 ships no resources/pglite | add "resources/pglite/*" to bundle.resources in OVERLAY`,
+		}},
+		{"bun counts as a runtime", `{"identifier": "x", "bundle": {"externalBin": ["./binaries/bun"], "resources": ["resources/pglite"]}}`, "", "linux-x86_64", nil},
+		{"map form", `{"identifier": "x", "bundle": {"externalBin": ["binaries/node"], "resources": {"resources/pglite/*": "pglite/"}}}`, "", "linux-x86_64", nil},
+		{"map form overlay drops pglite", `{"identifier": "x", "bundle": {"externalBin": ["binaries/node"], "resources": {"resources/pglite/*": "pglite/"}}}`, `{"bundle": {"resources": {"resources/pglite/*": null}}}`, "linux-x86_64", []string{
+			`tauri.linux.conf.json:1:13 bundle.resources for linux-x86_64 ships no resources/pglite | add "resources/pglite/*" to bundle.resources in OVERLAY`,
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			conf := filepath.Join(dir, "tauri.conf.json")
+			write(t, conf, c.base)
+			tt, _ := target.Parse(c.platform)
+			overlay := filepath.Join(dir, "tauri."+tauri.PlatformName(tt.GOOS)+".conf.json")
+			if strings.HasPrefix(c.name, "... not for") { // the row above's Linux overlay
+				overlay = filepath.Join(dir, "tauri.linux.conf.json")
+			}
+			if c.overlay != "" {
+				write(t, overlay, c.overlay)
+			}
+			write(t, filepath.Join(dir, "resources", "pg", "old.txt"), "old")
+			p, err := tauri.OpenDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Check(context.Background(), Options{Project: p, Target: tt, ConfigPath: conf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []Problem
+			for _, pr := range r.Problems {
+				if strings.Contains(pr.Problem, " ships no ") {
+					got = append(got, pr)
+				}
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("problems %v, want %d", got, len(c.want))
+			}
+			for i, pr := range got {
+				s := fmt.Sprintf("%s:%d:%d %s | %s", filepath.Base(pr.File), pr.Line, pr.Column, pr.Problem, pr.Fix)
+				s = strings.ReplaceAll(strings.ReplaceAll(s, overlay, "OVERLAY"), conf, "CONF")
+				what, fix, _ := strings.Cut(c.want[i], " | ")
+				if gw, gf, _ := strings.Cut(s, " | "); !strings.HasPrefix(gw, what) || !strings.HasPrefix(gf, fix) {
+					t.Errorf("problem\n %s\nwant\n %s", s, c.want[i])
+				}
+			}
+		})
+	}
+}
