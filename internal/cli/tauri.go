@@ -48,7 +48,9 @@ func newTauriCmd(s *Streams, g *globalOptions) *cobra.Command {
 		Use:   "tauri",
 		Short: "Rewrite bundle.externalBin, bundle.resources and the build hooks of the Tauri config (and its platform overlays) in place",
 		Long: `Rewrites the Tauri config for the PGlite migration, keeping its formatting: adds binaries/node
-to bundle.externalBin (existing entries kept, no duplicates) and moves every resources/pg/...
+to bundle.externalBin (existing entries kept, no duplicates; entries written for Windows, such as
+binaries\node or binaries/node.exe, rewritten with forward slashes and without .exe, which Tauri
+adds itself) and moves every resources/pg/...
 resource to resources/pglite/... (list form, and map form key and target). In the build hooks
 (build.beforeDevCommand, beforeBuildCommand, beforeBundleCommand; a string or {"script": ...})
 it replaces each command that calls a script nizepack replaces with the nizepack commands that
@@ -89,7 +91,7 @@ invalid config), 2 for a usage error.`,
 }
 
 func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions) error {
-	opts := tauri.Options{ExternalBins: o.bins, HookRewrites: nize.HookRewrites()}
+	opts := tauri.Options{ExternalBins: o.bins, NormalizeExternalBins: true, HookRewrites: nize.HookRewrites()}
 	if o.entitle {
 		opts.Entitlements, opts.Grant = nize.EntitlementsFile, nize.NodeEntitlements()
 	}

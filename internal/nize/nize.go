@@ -72,14 +72,16 @@ func SeedNode(tauriDir string, lookPath func(string) (string, error)) (node, fro
 // (`sidecar("node")`).
 const DefaultSidecarName = fetch.BinaryBase
 
-// Migration is the PGlite migration of the Tauri config: add binaries/<nodeName> to externalBin,
+// Migration is the PGlite migration of the Tauri config: add binaries/<nodeName> to externalBin
+// (Windows-style entries such as binaries\node or binaries/node.exe rewritten as Tauri wants them),
 // move resources/pg to resources/pglite, and make the build hooks call nizepack instead of the
 // scripts it replaces (HookRewrites).
 func Migration(nodeName string) tauri.Options {
 	return tauri.Options{
-		ExternalBins: []string{BinariesDir + "/" + nodeName},
-		Resources:    []tauri.ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
-		HookRewrites: HookRewrites(),
+		ExternalBins:          []string{BinariesDir + "/" + nodeName},
+		NormalizeExternalBins: true,
+		Resources:             []tauri.ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
+		HookRewrites:          HookRewrites(),
 	}
 }
 

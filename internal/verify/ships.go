@@ -66,7 +66,12 @@ func (v *verifier) shipsRuntime(cfg map[string]any) bool {
 	list, _ := bundle["externalBin"].([]any)
 	want := nize.RuntimeEntries(v.nodeName())
 	for _, e := range list {
-		if s, ok := e.(string); ok && slices.Contains(want, nize.CleanEntry(s)) {
+		s, ok := e.(string)
+		if !ok {
+			continue
+		}
+		s, _ = tauri.NormalizeExternalBin(s) // a Windows-style entry is its own problem
+		if slices.Contains(want, nize.CleanEntry(s)) {
 			return true
 		}
 	}

@@ -89,3 +89,54 @@ func TestShipsRuntimeAndPGlite(t *testing.T) {
 		})
 	}
 }
+
+// A Windows-style externalBin entry is a problem at the entry, saying what is wrong and offering
+// the `nizepack tauri` rewrite (never `nizepack sidecars`, which cannot fix it); the files the
+// entry should name are still checked.
+func TestWindowsStyleEntries(t *testing.T) {
+	for _, c := range []struct{ entry, want string }{
+		{`binaries\\node`, `bundle.externalBin entry "binaries\\node" is written for Windows: use forward slashes (a backslash separates folders only on Windows); Tauri would look for binaries\node-x86_64-unknown-linux-gnu`},
+		{`binaries/node.exe`, `bundle.externalBin entry "binaries/node.exe" is written for Windows: leave out ".exe" (Tauri adds it for Windows targets, after "-<triple>"); Tauri would look for binaries/node.exe-x86_64-unknown-linux-gnu`},
+		{`binaries\\api.exe`, `bundle.externalBin entry "binaries\\api.exe" is written for Windows: use forward slashes (a backslash separates folders only on Windows), and leave out ".exe"`},
+	} {
+		dir := t.TempDir()
+		conf := filepath.Join(dir, "tauri.conf.json")
+		write(t, conf, "{\"identifier\": \"x\", \"bundle\": {\"resources\": [\"resources/pglite/*\"], \"externalBin\": [\n  \"binaries/node\",\n  \""+c.entry+"\"\n]}}")
+		p, err := tauri.OpenDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		linux, _ := target.Parse("linux-x86_64")
+		r, err := Check(context.Background(), Options{Project: p, Target: linux, ConfigPath: conf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		normal, _ := tauri.NormalizeExternalBin(strings.ReplaceAll(c.entry, `\\`, `\`))
+		var found bool
+		for _, pr := range r.Problems {
+			if strings.Contains(pr.Problem, "written for Windows") {
+				found = true
+				if !strings.HasPrefix(pr.Problem, c.want) || pr.Line != 3 || pr.Column != 3 || pr.Fix != "`nizepack tauri --config "+conf+"` (it rewrites the entry to \""+normal+"\")" {
+					t.Errorf("%s: %s", c.entry, pr)
+				}
+			}
+			if strings.Contains(pr.Fix, "sidecars") && strings.Contains(pr.File, "node") {
+				t.Errorf("%s: a fix that cannot work: %s", c.entry, pr)
+			}
+			if strings.Contains(pr.Problem, "ships no JS runtime") {
+				t.Errorf("%s: counted as no runtime: %s", c.entry, pr)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no problem: %v", c.entry, r.Problems)
+		}
+		missing := filepath.Join(dir, "binaries", filepath.Base(linux.SidecarPath(normal)))
+		var checked bool
+		for _, c := range r.Checked {
+			checked = checked || c == missing
+		}
+		if !checked {
+			t.Errorf("%s: %s not checked: %v", c.entry, missing, r.Checked)
+		}
+	}
+}

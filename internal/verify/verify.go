@@ -14,8 +14,8 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/nize/nizepack/bundle"
@@ -197,13 +197,17 @@ func (v *verifier) externalBins(raw any) {
 	if t.Universal() {
 		targets = append(t.SliceTargets(), t)
 	}
-	for _, e := range list {
+	for i, e := range list {
 		entry, ok := e.(string)
 		if !ok {
 			continue
 		}
+		if n, changed := tauri.NormalizeExternalBin(entry); changed {
+			v.windowsStyle(i, entry, n)
+			entry = n // the files it should name are checked too
+		}
 		fix := v.cmd("fetch-node " + t.Name)
-		if !slices.Contains(nize.NotFromCargo(), path.Base(filepath.ToSlash(entry))) {
+		if path.Base(entry) != v.nodeName() {
 			if v.opts.SkipSidecars {
 				continue
 			}
@@ -213,6 +217,25 @@ func (v *verifier) externalBins(raw any) {
 			v.executable(v.rel(tt.SidecarPath(entry)), tt, fix)
 		}
 	}
+}
+
+// windowsStyle reports an externalBin entry written for Windows (binaries\node,
+// binaries/node.exe): Tauri appends "-<triple>" (and ".exe" for a Windows target) to the entry
+// as written and joins it as a path of the machine that builds, so it would look for the wrong
+// file everywhere, or (a backslash) everywhere but on Windows.
+func (v *verifier) windowsStyle(i int, entry, normal string) {
+	var what []string
+	if strings.Contains(entry, `\`) {
+		what = append(what, "use forward slashes (a backslash separates folders only on Windows)")
+	}
+	if strings.ReplaceAll(entry, `\`, "/") != normal {
+		what = append(what, "leave out \".exe\" (Tauri adds it for Windows targets, after \"-<triple>\")")
+	}
+	f, _ := v.decidedBy("bundle", "externalBin")
+	line, col, _ := f.Locate("bundle", "externalBin", strconv.Itoa(i))
+	v.r.Problems = append(v.r.Problems, Problem{File: f.Path, Line: line, Column: col,
+		Problem: fmt.Sprintf("bundle.externalBin entry %q is written for Windows: %s; Tauri would look for %s", entry, strings.Join(what, ", and "), v.opts.Target.SidecarPath(entry)),
+		Fix:     v.cmd("tauri") + fmt.Sprintf(" (it rewrites the entry to %q)", normal)})
 }
 
 func (v *verifier) executable(file string, t target.Target, fix string) {
