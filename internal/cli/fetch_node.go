@@ -26,6 +26,7 @@ type fetchFlags struct {
 	offline      bool
 	format       string
 	stallTimeout time.Duration
+	sidecarName  string
 	flags        *pflag.FlagSet // to tell a given --offline from its default
 }
 
@@ -36,6 +37,7 @@ func (ff *fetchFlags) register(f *pflag.FlagSet, prefix string) {
 	f.BoolVar(&ff.offline, "offline", false, prefix+"use only the download cache; fail naming what is missing (default: $NIZEPACK_OFFLINE)")
 	f.StringVar(&ff.format, "format", "auto", prefix+"archive form: auto, xz or gz (macOS/Linux tarballs), zip or exe (Windows)")
 	f.DurationVar(&ff.stallTimeout, "stall-timeout", 30*time.Second, prefix+"retry a download attempt that receives nothing for this long")
+	sidecarNameFlag(f, &ff.sidecarName)
 }
 
 // options resolves the pins, the Node version and the mirror into the client's options and
@@ -65,8 +67,17 @@ func (ff *fetchFlags) options(s *Streams, g *globalOptions) (fetch.Options, fetc
 	if src.insecure {
 		rep.Warnf("--insecure-skip-signature: trusting SHASUMS256.txt of Node v%s from %s without checking its signature", version, fetch.Redact(src.mirror))
 	}
+	name := ff.sidecarName
+	if name == "" {
+		if name, err = pinnedSidecarName(p); err != nil {
+			return fetch.Options{}, fetch.Request{}, nil, err
+		}
+	} else if _, err := sidecarName(s, g, name); err != nil {
+		return fetch.Options{}, fetch.Request{}, nil, err
+	}
 	req := fetch.Request{
 		Version:       version,
+		Name:          name,
 		Pin:           func(file string) (string, bool) { return p.NodeChecksum(version, file) },
 		BinaryPin:     func(t target.Target) (string, bool) { return p.NodeBinary(version, t.Name) },
 		BinaryTreePin: func(t target.Target) (string, bool) { return p.NodeBinaryTree(version, t.Name) },

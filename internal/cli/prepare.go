@@ -89,7 +89,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	opts := prepare.Options{
 		Target:     t,
 		ConfigPath: o.config,
-		Tauri:      nize.Migration(nize.DefaultSidecarName),
+		Tauri:      nize.Migration(nodeReq.Name),
 		Fetch:      fetchOpts,
 		Node:       nodeReq,
 		Report:     rep,
@@ -116,9 +116,9 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	// The seed is made with the node fetch-node installs just before, when it runs here.
 	hostNode := ""
 	if smoke.Runnable(t) == nil {
-		hostNode = nize.NodeSidecar(opts.TauriDir, t)
+		hostNode = nize.NodeSidecar(opts.TauriDir, t, nodeReq.Name)
 	}
-	if opts.Bundle.Seed, err = o.seedFlags.resolve(rep, opts.TauriDir, hostNode); err != nil {
+	if opts.Bundle.Seed, err = o.seedFlags.resolve(rep, opts.TauriDir, hostNode, nodeReq.Name); err != nil {
 		return err
 	}
 	if opts.Bundle.Entry, opts.Bundle.PackageDir, err = locateEntry(s, rep, wd, o.entry, o.packageDir, opts.Bundle.Seed.Node != ""); err != nil {
@@ -126,7 +126,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	}
 
 	if !o.skipSidecars {
-		opts.Sidecars = &sidecars.Options{CargoTargetDir: resolveCargoTargetDir(s, o.cargoTargetDir), Profile: o.profile, Bins: o.bins, Exclude: nize.NotFromCargo(), Reporter: rep}
+		opts.Sidecars = &sidecars.Options{CargoTargetDir: resolveCargoTargetDir(s, o.cargoTargetDir), Profile: o.profile, Bins: o.bins, Exclude: nize.NotFromCargo(nodeReq.Name), Reporter: rep}
 	}
 	if o.smoke {
 		opts.Smoke = &smoke.Options{}
@@ -155,6 +155,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	}
 	if sum != nil {
 		if sum.Verify != nil {
+			printWarnings(s, sum.Verify.Warnings)
 			printProblems(s, sum.Verify.Problems)
 		}
 		if err := reportPrepare(s, o.json, sum); err != nil {

@@ -21,6 +21,7 @@ type smokeOptions struct {
 	config       string
 	database     string
 	startTimeout time.Duration
+	sidecarName  string
 	json         bool
 }
 
@@ -58,6 +59,7 @@ A failure names the step and shows the server's stderr, and exits 1.`,
 	f.StringVar(&o.config, "config", "", "Tauri config file whose dir holds binaries/ and resources/pglite/ (default: the Tauri dir found from the working directory)")
 	f.StringVar(&o.database, "database", smoke.DefaultDatabase, "database the server is asked to serve (--database=), as the app asks for it")
 	f.DurationVar(&o.startTimeout, "start-timeout", 3*time.Minute, "how long to wait for the server's port line")
+	sidecarNameFlag(f, &o.sidecarName)
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd
 }
@@ -76,7 +78,11 @@ func runSmoke(cmd *cobra.Command, s *Streams, g *globalOptions, o *smokeOptions,
 		if err != nil {
 			return err
 		}
-		node = filepath.Join(dir, fetch.BinaryName(t))
+		name, err := sidecarName(s, g, o.sidecarName)
+		if err != nil {
+			return err
+		}
+		node = filepath.Join(dir, fetch.SidecarName(name, t))
 	}
 	server := o.bundle
 	if server == "" {

@@ -39,6 +39,7 @@ type tauriOptions struct {
 	json      bool
 	bins      []string
 	resources []string
+	sidecar   string
 }
 
 func newTauriCmd(s *Streams, g *globalOptions) *cobra.Command {
@@ -81,7 +82,8 @@ invalid config), 2 for a usage error.`,
 	f.BoolVar(&o.check, "check", false, "write nothing; print a unified diff; exit 0 when current, 3 when a rewrite would change something, 1 when it could not tell")
 	f.BoolVar(&o.entitle, "entitlements", false, "make the macOS entitlements grant what node needs under the hardened runtime (allow-jit, allow-unsigned-executable-memory): the file bundle.macOS.entitlements names, else "+nize.EntitlementsFile+" beside the config, which it then names")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
-	f.StringSliceVar(&o.bins, "external-bin", def.ExternalBins, "externalBin entry to ensure (repeatable)")
+	f.StringSliceVar(&o.bins, "external-bin", def.ExternalBins, "externalBin entry to ensure (repeatable; default: binaries/<sidecar name>)")
+	sidecarNameFlag(f, &o.sidecar)
 	var defMoves []string
 	for _, m := range def.Resources {
 		defMoves = append(defMoves, m.From+"="+m.To)
@@ -91,6 +93,13 @@ invalid config), 2 for a usage error.`,
 }
 
 func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions) error {
+	if !cmd.Flags().Changed("external-bin") {
+		name, err := sidecarName(s, g, o.sidecar)
+		if err != nil {
+			return err
+		}
+		o.bins = nize.Migration(name).ExternalBins
+	}
 	opts := tauri.Options{ExternalBins: o.bins, NormalizeExternalBins: true, HookRewrites: nize.HookRewrites()}
 	if o.entitle {
 		opts.Entitlements, opts.Grant = nize.EntitlementsFile, nize.NodeEntitlements()

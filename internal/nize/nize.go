@@ -44,19 +44,20 @@ func NodeEntitlements() []string {
 	return []string{"com.apple.security.cs.allow-jit", "com.apple.security.cs.allow-unsigned-executable-memory"}
 }
 
-// NodeSidecar is the node binary fetch-node installs for t in the Tauri dir.
-func NodeSidecar(tauriDir string, t target.Target) string {
-	return filepath.Join(tauriDir, BinariesDir, fetch.BinaryName(t))
+// NodeSidecar is the node binary fetch-node installs for t in the Tauri dir under the sidecar
+// name ("" is DefaultSidecarName).
+func NodeSidecar(tauriDir string, t target.Target, name string) string {
+	return filepath.Join(tauriDir, BinariesDir, fetch.SidecarName(name, t))
 }
 
 // SeedNode picks the Node binary that makes the PGlite seed when none is given: the host's
 // fetched sidecar (binaries/node-<host triple>) in the Tauri dir when present, else node on
 // PATH (lookPath is exec.LookPath in the CLI). It returns "" when there is neither; from says
 // where the one returned was found.
-func SeedNode(tauriDir string, lookPath func(string) (string, error)) (node, from string) {
+func SeedNode(tauriDir, name string, lookPath func(string) (string, error)) (node, from string) {
 	if tauriDir != "" {
 		if host, err := target.Host(); err == nil {
-			p := NodeSidecar(tauriDir, host)
+			p := NodeSidecar(tauriDir, host, name)
 			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 				return p, "the host's fetched sidecar"
 			}
@@ -144,9 +145,15 @@ func CleanEntry(p string) string {
 	return path.Clean(strings.TrimPrefix(filepath.ToSlash(p), "./"))
 }
 
-// NotFromCargo lists the externalBin entries (by base name) that cargo does not build: node,
-// which fetch-node installs. The sidecars step leaves them out.
-func NotFromCargo() []string { return []string{fetch.BinaryBase} }
+// NotFromCargo lists the externalBin entries (by base name) that cargo does not build: the node
+// sidecar (named name), which fetch-node installs, and node itself under its default name (an
+// entry left from before a rename is no Rust binary either). The sidecars step leaves them out.
+func NotFromCargo(name string) []string {
+	if name == "" || name == DefaultSidecarName {
+		return []string{DefaultSidecarName}
+	}
+	return []string{name, DefaultSidecarName}
+}
 
 // Locate fills in the defaults a user of the app repo expects, relative to the working dir wd:
 // the entry is the given one, else the embedded canonical server (returned as ""), which is a

@@ -231,7 +231,7 @@ func (s *state) sidecars(r *StepResult) error {
 
 func (s *state) verify(r *StepResult) error {
 	skipSidecars := s.opts.Sidecars == nil
-	rp, err := verify.Check(s.ctx, verify.Options{Project: s.project, Target: s.opts.Target, ConfigPath: s.opts.ConfigPath, SkipSidecars: skipSidecars})
+	rp, err := verify.Check(s.ctx, verify.Options{Project: s.project, Target: s.opts.Target, ConfigPath: s.opts.ConfigPath, SkipSidecars: skipSidecars, SidecarName: s.opts.Node.Name})
 	if err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func (s *state) verify(r *StepResult) error {
 
 func (s *state) smoke(r *StepResult) error {
 	so := *s.opts.Smoke
-	so.Node = filepath.Join(s.opts.Node.OutDir, fetch.BinaryName(s.opts.Target))
+	so.Node = filepath.Join(s.opts.Node.OutDir, fetch.SidecarName(s.opts.Node.Name, s.opts.Target))
 	so.Server = filepath.Join(s.opts.Bundle.Out, bundle.ServerFile)
 	if so.Report == nil {
 		so.Report = s.opts.Report

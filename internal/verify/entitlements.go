@@ -4,11 +4,9 @@ import (
 	"errors"
 	"io/fs"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/tauri"
 )
@@ -19,7 +17,8 @@ func (v *verifier) entitlements(externalBin any) {
 	list, _ := externalBin.([]any)
 	shipsNode := slices.ContainsFunc(list, func(e any) bool {
 		s, _ := e.(string)
-		return s != "" && path.Base(filepath.ToSlash(s)) == fetch.BinaryBase
+		s, _ = tauri.NormalizeExternalBin(s)
+		return s != "" && path.Base(s) == v.nodeName()
 	})
 	if !shipsNode {
 		return

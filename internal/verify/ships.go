@@ -2,10 +2,12 @@ package verify
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
 	"github.com/nize/nizepack/internal/nize"
+	"github.com/nize/nizepack/internal/pins"
 	"github.com/nize/nizepack/tauri"
 )
 
@@ -176,4 +178,44 @@ func (v *verifier) decidedBy(keys ...string) (f *tauri.File, null string) {
 func (v *verifier) configProblem(f *tauri.File, problem, fix string, keys ...string) {
 	line, col, _ := f.Locate(keys...)
 	v.r.Problems = append(v.r.Problems, Problem{File: f.Path, Line: line, Column: col, Problem: problem, Fix: fix})
+}
+
+// nodeCollision warns about a Linux build with a .deb or .rpm (bundle.targets "all", absent,
+// or naming deb or rpm) that ships a sidecar named node: Tauri installs sidecars beside the
+// app's binary, so the package installs /usr/bin/node, which the distribution's nodejs owns.
+func (v *verifier) nodeCollision(cfg map[string]any) {
+	if v.opts.Target.GOOS != "linux" {
+		return
+	}
+	bundle, _ := cfg["bundle"].(map[string]any)
+	list, _ := bundle["externalBin"].([]any)
+	node := false
+	for _, e := range list {
+		if s, ok := e.(string); ok {
+			s, _ = tauri.NormalizeExternalBin(s)
+			node = node || path.Base(s) == "node"
+		}
+	}
+	if !node || !debOrRPM(bundle["targets"]) {
+		return
+	}
+	v.r.Warnings = append(v.r.Warnings, fmt.Sprintf("the Linux .deb and .rpm install the node sidecar as /usr/bin/node (Tauri puts sidecars beside the app's binary), where the distribution's nodejs package has its node: dpkg refuses the package next to it (\"trying to overwrite '/usr/bin/node', which is also in package nodejs\"), and without it the app's node becomes every user's node; set %s=nize-node in versions.env (or pass --sidecar-name nize-node) and change the app's sidecar(\"node\") call to sidecar(\"nize-node\")", pins.NodeSidecarName))
+}
+
+// debOrRPM reports whether bundle.targets builds a .deb or an .rpm: "all", absent (Tauri's
+// default is all), or a name or list naming deb or rpm.
+func debOrRPM(targets any) bool {
+	switch t := targets.(type) {
+	case nil:
+		return true
+	case string:
+		return t == "all" || t == "deb" || t == "rpm"
+	case []any:
+		for _, e := range t {
+			if s, _ := e.(string); s == "all" || s == "deb" || s == "rpm" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -140,3 +140,79 @@ func TestWindowsStyleEntries(t *testing.T) {
 		}
 	}
 }
+
+// A Linux build with a .deb or .rpm that ships a sidecar named node warns once (the package
+// would install /usr/bin/node over the distribution's nodejs); another name, another platform or
+// only other bundle targets do not.
+func TestNodeCollisionWarning(t *testing.T) {
+	for _, c := range []struct {
+		name, bundle, platform, sidecar string
+		warn                            bool
+	}{
+		{"targets all", `"targets": "all", "externalBin": ["binaries/node"]`, "linux-x86_64", "", true},
+		{"targets absent (all)", `"externalBin": ["binaries/node"]`, "linux-arm64", "", true},
+		{"deb", `"targets": ["deb"], "externalBin": ["binaries/node"]`, "linux-x86_64", "", true},
+		{"rpm", `"targets": "rpm", "externalBin": ["binaries/node"]`, "linux-x86_64", "", true},
+		{"appimage only", `"targets": ["appimage"], "externalBin": ["binaries/node"]`, "linux-x86_64", "", false},
+		{"macOS", `"targets": "all", "externalBin": ["binaries/node"]`, "macos-arm64", "", false},
+		{"renamed", `"targets": "all", "externalBin": ["binaries/nize-node"]`, "linux-x86_64", "nize-node", false},
+		{"renamed but the config still ships node", `"targets": "all", "externalBin": ["binaries/node"]`, "linux-x86_64", "nize-node", true},
+	} {
+		dir := t.TempDir()
+		write(t, filepath.Join(dir, "tauri.conf.json"), `{"identifier": "x", "bundle": {`+c.bundle+`, "resources": ["resources/pglite/*"]}}`)
+		p, err := tauri.OpenDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tt, _ := target.Parse(c.platform)
+		r, err := Check(context.Background(), Options{Project: p, Target: tt, SidecarName: c.sidecar})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case !c.warn && len(r.Warnings) > 0:
+			t.Errorf("%s: warnings %q", c.name, r.Warnings)
+		case c.warn && (len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "/usr/bin/node") || !strings.Contains(r.Warnings[0], "trying to overwrite '/usr/bin/node', which is also in package nodejs") || !strings.Contains(r.Warnings[0], "NODE_SIDECAR_NAME=nize-node") || !strings.Contains(r.Warnings[0], `change the app's sidecar("node") call to sidecar("nize-node")`)):
+			t.Errorf("%s: warnings %q, want one", c.name, r.Warnings)
+		}
+	}
+}
+
+// With another sidecar name, verify wants binaries/<name> in externalBin and its files, and
+// leaves it out of the Rust sidecars.
+func TestSidecarNameInVerify(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "tauri.conf.json"), `{"identifier": "x", "bundle": {"externalBin": ["binaries/node", "binaries/api"], "resources": ["resources/pglite/*"]}}`)
+	p, err := tauri.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linux, _ := target.Parse("linux-x86_64")
+	r, err := Check(context.Background(), Options{Project: p, Target: linux, SidecarName: "nize-node", SkipSidecars: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, pr := range r.Problems {
+		if strings.Contains(pr.Problem, "ships no JS runtime") {
+			got = append(got, pr.Problem+" | "+pr.Fix)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], `(no "binaries/nize-node")`) || !strings.Contains(got[0], "`nizepack tauri` (it adds \"binaries/nize-node\")") {
+		t.Errorf("problems %q", got)
+	}
+	for _, c := range r.Checked { // binaries/api is a Rust sidecar, skipped; binaries/node is left over
+		if strings.Contains(c, "binaries") {
+			t.Errorf("checked %s", c)
+		}
+	}
+	var left []string
+	for _, pr := range r.Problems {
+		if strings.Contains(pr.Problem, "still lists") {
+			left = append(left, fmt.Sprintf("%d:%d %s | %s", pr.Line, pr.Column, pr.Problem, pr.Fix))
+		}
+	}
+	if len(left) != 1 || !strings.HasPrefix(left[0], `1:48 bundle.externalBin still lists "binaries/node", but the node sidecar is named "nize-node"`) || !strings.HasSuffix(left[0], `| remove "binaries/node" from bundle.externalBin in `+filepath.Join(dir, "tauri.conf.json")) {
+		t.Errorf("the left-over node entry: %q", left)
+	}
+}

@@ -62,6 +62,9 @@ type Report struct {
 	Config   []string  `json:"config"`
 	Checked  []string  `json:"checked"`
 	Problems []Problem `json:"problems"`
+	// Warnings are what does not stop tauri build but hurts the package, e.g. a Linux package
+	// whose node sidecar collides with the distribution's nodejs.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // OK reports whether no problem was found.
@@ -97,6 +100,7 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 		v.entitlements(bundle["externalBin"])
 	}
 	v.ships(cfg)
+	v.nodeCollision(cfg)
 	return r, nil
 }
 
@@ -205,6 +209,14 @@ func (v *verifier) externalBins(raw any) {
 		if n, changed := tauri.NormalizeExternalBin(entry); changed {
 			v.windowsStyle(i, entry, n)
 			entry = n // the files it should name are checked too
+		}
+		if base := path.Base(entry); base == nize.DefaultSidecarName && v.nodeName() != base {
+			f, _ := v.decidedBy("bundle", "externalBin")
+			line, col, _ := f.Locate("bundle", "externalBin", strconv.Itoa(i))
+			v.r.Problems = append(v.r.Problems, Problem{File: f.Path, Line: line, Column: col,
+				Problem: fmt.Sprintf("bundle.externalBin still lists %q, but the node sidecar is named %q (NODE_SIDECAR_NAME or --sidecar-name): fetch-node installs that one, so Tauri would not find this one", entry, v.nodeName()),
+				Fix:     fmt.Sprintf("remove %q from bundle.externalBin in %s", entry, f.Path)})
+			continue
 		}
 		fix := v.cmd("fetch-node " + t.Name)
 		if path.Base(entry) != v.nodeName() {
