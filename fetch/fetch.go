@@ -64,6 +64,29 @@ const BinaryBase = "node"
 // BinaryName is the file name the node binary for t is installed as: node-<triple>[.exe].
 func BinaryName(t target.Target) string { return t.SidecarPath(BinaryBase) }
 
+// SidecarName is the file name the node binary for t is installed as under the sidecar name
+// base ("" is BinaryBase): <base>-<triple>[.exe].
+func SidecarName(base string, t target.Target) string {
+	if base == "" {
+		base = BinaryBase
+	}
+	return t.SidecarPath(base)
+}
+
+// ValidName reports whether base can name the sidecar: a plain file name (letters, digits,
+// '.', '_', '-'), no folder, no ".exe" (Tauri adds it for Windows targets).
+func ValidName(base string) bool {
+	if base == "" || base == "." || base == ".." || strings.HasSuffix(strings.ToLower(base), ".exe") {
+		return false
+	}
+	for _, r := range base {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // TreeSHA256 returns the SHA-256 tree hash of a file, the value of a binary tree pin
 // (Request.BinaryTreePin): the SHA-256 of a header (a tag, the 4 MiB leaf size, the file size)
 // and the SHA-256 of each 4 MiB chunk in order. Its chunks are read and hashed on every core at
@@ -106,6 +129,9 @@ type Options struct {
 type Request struct {
 	Version string // exact, without "v" (required)
 	OutDir  string // where node-<triple>[.exe] is written (required)
+	// Name is the sidecar's base name: the binary is installed as <Name>-<triple>[.exe] (see
+	// SidecarName); "" is BinaryBase ("node").
+	Name string
 	// TarKind picks .tar.xz or .tar.gz for macOS/Linux (default DefaultTarKind); WinKind .zip
 	// (the default) or the bare .exe.
 	TarKind, WinKind Kind
@@ -255,6 +281,9 @@ func (c *Client) Install(ctx context.Context, req Request, targets ...target.Tar
 	if req.OutDir == "" {
 		return nil, errors.New("no output directory given")
 	}
+	if req.Name != "" && !ValidName(req.Name) {
+		return nil, fmt.Errorf("sidecar name %q is not a plain file name (letters, digits, '.', '_', '-'; no folder, no .exe)", req.Name)
+	}
 	if req.TarKind == "" {
 		req.TarKind = DefaultTarKind
 	}
@@ -355,7 +384,7 @@ func (e *NotPublishedError) Error() string {
 func (f *installer) fetchOne(ctx context.Context, t target.Target) (Result, error) {
 	rt := f.opts.Runtime
 	file, entry, kind := rt.Artifact(f.req.Version, t, f.req.TarKind, f.req.WinKind)
-	out := filepath.Join(f.req.OutDir, rt.BinaryName(t))
+	out := filepath.Join(f.req.OutDir, f.sidecarName(t))
 	res := Result{Platform: t.Name, Triple: t.Triple, Path: out, Artifact: file}
 	if file == "" {
 		return res, &NoBuildError{Runtime: rt.Name, Platform: t.Name}
@@ -719,7 +748,7 @@ func (f *installer) fetchUniversal(ctx context.Context, t target.Target) ([]Resu
 	if err != nil {
 		return slices, err
 	}
-	out := filepath.Join(f.req.OutDir, f.opts.Runtime.BinaryName(t))
+	out := filepath.Join(f.req.OutDir, f.sidecarName(t))
 	unlock, err := f.cache().lockOutput(ctx, out)
 	if err != nil {
 		return slices, &TargetError{Platform: t.Name, Triple: t.Triple, Err: err}
@@ -774,6 +803,16 @@ func (c *Client) VerifiedSums(ctx context.Context, version string) (Sums, error)
 	}
 	v.sums = sums
 	return sums, nil
+}
+
+// sidecarName is the file the runtime's binary for t is installed as: Request.Name, else the
+// runtime's own name, -<triple>[.exe].
+func (f *installer) sidecarName(t target.Target) string {
+	name := f.req.Name
+	if name == "" {
+		name = f.opts.Runtime.Base
+	}
+	return SidecarName(name, t)
 }
 
 // verifiedBy is what vouches for a binary this client extracted from a verified archive.

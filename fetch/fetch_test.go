@@ -716,3 +716,36 @@ func TestOfflineInsecureUsesCachedSums(t *testing.T) {
 		}
 	})
 }
+
+// Request.Name installs the binary under another sidecar name, for every target form; a name
+// that is not a plain file name is refused before anything is fetched.
+func TestSidecarName(t *testing.T) {
+	e := newEnv(t, nodemirror.Options{Dists: []string{"linux-x64", "darwin-arm64", "darwin-x64", "win-x64"}, TarKinds: []string{"gz"}})
+	named := func(_ *fetch.Options, r *fetch.Request) { r.Name = "nize-node" }
+	for _, c := range []struct{ platform, want string }{
+		{"linux-x86_64", "nize-node-x86_64-unknown-linux-gnu"},
+		{"windows-x86_64", "nize-node-x86_64-pc-windows-msvc.exe"},
+		{"macos-universal", "nize-node-universal-apple-darwin"},
+	} {
+		tg := mustTarget(t, c.platform)
+		if got := fetch.SidecarName("nize-node", tg); got != c.want {
+			t.Errorf("SidecarName = %s, want %s", got, c.want)
+		}
+		res, err := e.fetcher(t, named).Fetch(context.Background(), tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := res[len(res)-1].Path; filepath.Base(last) != c.want {
+			t.Errorf("%s installed as %s, want %s", c.platform, last, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(e.out, "node-x86_64-unknown-linux-gnu")); err == nil {
+		t.Error("the default name was written too")
+	}
+	for _, bad := range []string{"bin/node", `bin\node`, "node.exe", "..", "no de"} {
+		_, err := e.fetcher(t, func(_ *fetch.Options, r *fetch.Request) { r.Name = bad }).Fetch(context.Background(), mustTarget(t, "linux-x86_64"))
+		if err == nil || !strings.Contains(err.Error(), "is not a plain file name") {
+			t.Errorf("Name %q: err = %v", bad, err)
+		}
+	}
+}

@@ -89,6 +89,10 @@ func cleanPath(p string) string {
 type Options struct {
 	// ExternalBins are ensured in bundle.externalBin: appended when missing, existing entries kept.
 	ExternalBins []string
+	// NormalizeExternalBins rewrites Windows-style bundle.externalBin entries in the base
+	// config and every overlay as Tauri wants them (see NormalizeExternalBin); an entry that
+	// then repeats another is dropped.
+	NormalizeExternalBins bool
 	// Resources rename bundle.resources entries, in list form and in map form (key and target).
 	Resources []ResourceMove
 	// Entitlements, when not "", makes a macOS build's entitlements grant every key of Grant:
@@ -274,6 +278,9 @@ func Rewrite(f *File, opts Options) ([]byte, error) {
 			}
 		}
 	} else if arr, ok := eb.Value.Value.(*hujson.Array); ok {
+		if opts.NormalizeExternalBins {
+			normalizeList(arr)
+		}
 		for _, bin := range opts.ExternalBins {
 			if !hasPath(arr, bin) {
 				appendString(arr, bin, st, 2)
@@ -290,6 +297,42 @@ func Rewrite(f *File, opts Options) ([]byte, error) {
 		}
 	}
 	return v.Pack(), nil
+}
+
+// NormalizeExternalBin returns a bundle.externalBin entry as Tauri wants it, and whether that
+// differs from entry: with forward slashes (Tauri joins the entry as a path of the machine that
+// builds, where a backslash separates only on Windows) and without a trailing ".exe" (Tauri
+// appends "-<triple>" and, for a Windows target, ".exe" itself, so "binaries/node.exe" would be
+// looked for as binaries/node.exe-<triple>.exe).
+func NormalizeExternalBin(entry string) (string, bool) {
+	n := strings.ReplaceAll(entry, `\`, "/")
+	if len(n) > len(".exe") && strings.EqualFold(n[len(n)-len(".exe"):], ".exe") {
+		n = n[:len(n)-len(".exe")]
+	}
+	return n, n != entry
+}
+
+// normalizeList rewrites Windows-style externalBin entries; one that then repeats an entry
+// before it is dropped.
+func normalizeList(arr *hujson.Array) {
+	seen := map[string]bool{}
+	for i := 0; i < len(arr.Elements); {
+		s, ok := stringOf(arr.Elements[i])
+		if !ok {
+			i++
+			continue
+		}
+		n, changed := NormalizeExternalBin(s)
+		if seen[pathKey(n)] {
+			removeElement(arr, i)
+			continue
+		}
+		seen[pathKey(n)] = true
+		if changed {
+			arr.Elements[i].Value = hujson.String(n)
+		}
+		i++
+	}
 }
 
 func pathKey(s string) string { return path.Clean(strings.TrimPrefix(s, "./")) }

@@ -314,6 +314,9 @@ func TestRewriteLayouts(t *testing.T) {
 		{"base bundle null gets node", "{\n  \"identifier\": \"x\",\n  \"bundle\": null\n}\n", "{\n  \"identifier\": \"x\",\n  \"bundle\": {\n    \"externalBin\": [\n      \"binaries/node\"\n    ]\n  }\n}\n", JSON, ""},
 		{"base externalBin null, multi-line", "{\n\t\"bundle\": {\n\t\t\"externalBin\": null\n\t}\n}", "{\n\t\"bundle\": {\n\t\t\"externalBin\": [\n\t\t\t\"binaries/node\"\n\t\t]\n\t}\n}", JSON, ""},
 		{"overlay bundle null is kept", `{"bundle": null}`, `{"bundle": null}`, JSON, "linux"},
+		{"Windows-style entries rewritten", `{"bundle": {"externalBin": ["binaries\\node", "binaries/api.exe", "bin\\x\\tool.EXE"]}}`, `{"bundle": {"externalBin": ["binaries/node", "binaries/api", "bin/x/tool"]}}`, JSON, ""},
+		{"Windows-style entry repeating another dropped", "{\"bundle\": {\"externalBin\": [\n  \"binaries/node.exe\",\n  \"binaries/api\",\n  \"binaries\\\\node\"\n]}}", "{\"bundle\": {\"externalBin\": [\n  \"binaries/node\",\n  \"binaries/api\"\n]}}", JSON, ""},
+		{"overlay's Windows-style entry rewritten", `{"bundle": {"externalBin": ["binaries\\node.exe"]}}`, `{"bundle": {"externalBin": ["binaries/node"]}}`, JSON, "windows"},
 		{"duplicate map key after the move is dropped", "{\"bundle\": {\"externalBin\": [], \"resources\": {\n  \"resources/pglite/a\": \"a\",\n  \"resources/pg/a\": \"a\"\n}}}", "{\"bundle\": {\"externalBin\": [\"binaries/node\"], \"resources\": {\n  \"resources/pglite/a\": \"a\"\n}}}", JSON, ""},
 	}
 	for _, c := range cases {
@@ -332,8 +335,26 @@ func TestRewriteLayouts(t *testing.T) {
 // import): the options the golden files were made with.
 func migration() Options {
 	return Options{
-		ExternalBins: []string{"binaries/node"},
-		Resources:    []ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
+		ExternalBins:          []string{"binaries/node"},
+		NormalizeExternalBins: true,
+		Resources:             []ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
+	}
+}
+
+// NormalizeExternalBin writes an entry as Tauri joins it: forward slashes, no ".exe" (Tauri
+// appends "-<triple>" and ".exe" for Windows targets itself).
+func TestNormalizeExternalBin(t *testing.T) {
+	for in, want := range map[string]string{
+		"binaries/node":        "binaries/node",
+		`binaries\node`:        "binaries/node",
+		"binaries/node.exe":    "binaries/node",
+		`binaries\node.EXE`:    "binaries/node",
+		".exe":                 ".exe", // a name that is only the suffix stays
+		"binaries/node.exe.sh": "binaries/node.exe.sh",
+	} {
+		if got, changed := NormalizeExternalBin(in); got != want || changed != (in != want) {
+			t.Errorf("NormalizeExternalBin(%q) = %q, %v; want %q", in, got, changed, want)
+		}
 	}
 }
 

@@ -434,3 +434,15 @@ func jsonText(v any) string {
 	}
 	return string(b)
 }
+
+// Locate returns the line and column of the value at keys (e.g. "bundle", "externalBin") in the
+// file as it is on disk, and whether the file sets it; when it does not, the position is that
+// of the deepest part it sets.
+func (f *File) Locate(keys ...string) (line, column int, found bool) {
+	off, all, ok := find(f.Data, keys)
+	if !ok {
+		return 1, 1, false
+	}
+	line, column = lineColumn(f.Data, off)
+	return line, column, all
+}

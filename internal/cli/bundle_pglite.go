@@ -70,7 +70,11 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 	}
 	var opts bundle.Options
 	opts.Reporter = newReporter(s, g)
-	if opts.Seed, err = o.seedFlags.resolve(opts.Reporter, optionalTauriDir(), ""); err != nil {
+	name, err := sidecarName(s, g, "")
+	if err != nil {
+		return err
+	}
+	if opts.Seed, err = o.seedFlags.resolve(opts.Reporter, optionalTauriDir(), "", name); err != nil {
 		return err
 	}
 	if opts.Entry, opts.PackageDir, err = locateEntry(s, opts.Reporter, wd, o.entry, o.packageDir, opts.Seed.Node != ""); err != nil {

@@ -26,6 +26,7 @@ type fetchFlags struct {
 	offline      bool
 	format       string
 	stallTimeout time.Duration
+	sidecarName  string
 	flags        *pflag.FlagSet // to tell a given --offline from its default
 }
 
@@ -42,6 +43,7 @@ func (ff *fetchFlags) register(f *pflag.FlagSet, prefix string, specs ...runtime
 	f.BoolVar(&ff.offline, "offline", false, prefix+"use only the download cache; fail naming what is missing (default: $NIZEPACK_OFFLINE)")
 	f.StringVar(&ff.format, "format", "auto", prefix+"archive form: auto, xz or gz (macOS/Linux tarballs), zip or exe (Windows)")
 	f.DurationVar(&ff.stallTimeout, "stall-timeout", 30*time.Second, prefix+"retry a download attempt that receives nothing for this long")
+	sidecarNameFlag(f, &ff.sidecarName)
 }
 
 // options resolves the pins, the runtime's version and the mirror into the client's options
@@ -76,10 +78,21 @@ func (ff *fetchFlags) options(s *Streams, g *globalOptions, spec runtimeSpec) (f
 	if src.insecure {
 		rep.Warnf("--insecure-skip-signature: trusting SHASUMS256.txt of %s v%s from %s without checking its signature", spec.keys.Name, version, fetch.Redact(src.mirror))
 	}
+	name := ff.sidecarName
+	if name == "" {
+		if name, err = pinnedSidecarName(p); err != nil {
+			return fetch.Options{}, fetch.Request{}, nil, err
+		}
+	} else if _, err := sidecarName(s, g, name); err != nil {
+		return fetch.Options{}, fetch.Request{}, nil, err
+	}
 	req := fetch.Request{
 		Version:   version,
 		Pin:       func(file string) (string, bool) { return p.Checksum(spec.keys, version, file) },
 		BinaryPin: func(t target.Target) (string, bool) { return p.Binary(spec.keys, version, t.Name) },
+	}
+	if spec.rt == fetch.Node {
+		req.Name = name // NODE_SIDECAR_NAME: Bun keeps its name
 	}
 	if spec.keys.BinaryTree != "" {
 		req.BinaryTreePin = func(t target.Target) (string, bool) { return p.NodeBinaryTree(version, t.Name) }

@@ -110,6 +110,9 @@ func withHint(err error) (string, bool) {
 	case *fetch.PinMismatchError:
 		return fmt.Sprintf("%s: the signed SHASUMS256.txt says sha256 %s but versions.env pins %s; update the pin only if the release really changed", e.File, e.Signed, e.Pinned), true
 	case *sidecars.NotBuiltError:
+		if n, changed := tauri.NormalizeExternalBin(e.Name); changed || strings.Contains(n, "/") {
+			return fmt.Sprintf("%s; its bundle.externalBin entry is written for Windows (Tauri wants forward slashes and no \".exe\": it adds \"-<triple>\" and, for Windows targets, \".exe\" itself): run `nizepack tauri` to rewrite it", e), true
+		}
 		return fmt.Sprintf("%s; build it with `%s` (or set --cargo-target-dir)", e, strings.Join(e.Cargo, " ")), true
 	case *sidecars.WrongBinaryError:
 		return fmt.Sprintf("%s; build it with `%s`", e, strings.Join(e.Cargo, " ")), true

@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/nize/nizepack"
 	"github.com/nize/nizepack/fetch"
+	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/internal/pins"
 	"github.com/nize/nizepack/tauri"
 )
@@ -106,6 +109,42 @@ func runtimeVersion(p *pins.Pins, spec runtimeSpec, flag string) (string, error)
 		p.Set(spec.keys.Version, v, pins.Flag)
 	}
 	return p.Version(spec.keys)
+}
+
+// sidecarNameFlag registers --sidecar-name.
+func sidecarNameFlag(f *pflag.FlagSet, dst *string) {
+	f.StringVar(dst, "sidecar-name", "", "the node sidecar's name: bundle.externalBin's binaries/<name>, installed as binaries/<name>-<triple> (default: NODE_SIDECAR_NAME from versions.env, else "+nize.DefaultSidecarName+", the name the app's sidecar(\"node\") call starts)")
+}
+
+// sidecarName is the node sidecar's name: --sidecar-name, else the NODE_SIDECAR_NAME pin (an
+// app file, or $NIZEPACK_NODE_SIDECAR_NAME), else nize.DefaultSidecarName.
+func sidecarName(s *Streams, g *globalOptions, flag string) (string, error) {
+	if flag != "" {
+		if !fetch.ValidName(flag) {
+			return "", usageErrorf("--sidecar-name %q: use a plain file name (letters, digits, '.', '_', '-'; no folder, no .exe: Tauri adds -<triple> and .exe itself), e.g. nize-node", flag)
+		}
+		return flag, nil
+	}
+	p, err := loadPins(s, g)
+	if err != nil {
+		return "", err
+	}
+	return pinnedSidecarName(p)
+}
+
+func pinnedSidecarName(p *pins.Pins) (string, error) {
+	v, ok := p.Get(pins.NodeSidecarName)
+	if !ok || v.Value == "" {
+		return nize.DefaultSidecarName, nil
+	}
+	if !fetch.ValidName(v.Value) {
+		where := string(v.Source)
+		if v.Line > 0 {
+			where = fmt.Sprintf("%s:%d", v.Source, v.Line)
+		}
+		return "", fmt.Errorf("%s sets %s=%q, which is not a plain file name (letters, digits, '.', '_', '-'; no folder, no .exe); set it to a name such as nize-node", where, pins.NodeSidecarName, v.Value)
+	}
+	return v.Value, nil
 }
 
 // nodeVersion applies a --node-version flag over the pins and validates the result.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/internal/prepare"
 	"github.com/nize/nizepack/internal/smoke"
@@ -99,12 +100,17 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if err != nil {
 		return err
 	}
+	// The runtime's sidecar: node's under its NODE_SIDECAR_NAME, else bun.
+	runtimeName := spec.rt.Base
+	if spec.rt == fetch.Node && nodeReq.Name != "" {
+		runtimeName = nodeReq.Name
+	}
 	rep := newReporter(s, g)
 	opts := prepare.Options{
 		Target:     t,
 		TauriDir:   tauriDir,
 		ConfigPath: o.config,
-		Tauri:      nize.MigrationFor(spec.rt.Base),
+		Tauri:      nize.MigrationFor(runtimeName),
 		Fetch:      fetchOpts,
 		Node:       nodeReq,
 		Report:     rep,
@@ -124,9 +130,9 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	// The seed is made with the runtime the fetch step installs just before, when it runs here.
 	hostNode := ""
 	if smoke.Runnable(t) == nil {
-		hostNode = nize.RuntimeSidecar(opts.TauriDir, spec.rt.Base, t)
+		hostNode = nize.RuntimeSidecar(opts.TauriDir, runtimeName, t)
 	}
-	if opts.Bundle.Seed, err = o.seedFlags.resolve(rep, opts.TauriDir, hostNode); err != nil {
+	if opts.Bundle.Seed, err = o.seedFlags.resolve(rep, opts.TauriDir, hostNode, nodeReq.Name); err != nil {
 		return err
 	}
 	if opts.Bundle.Entry, opts.Bundle.PackageDir, err = locateEntry(s, rep, wd, o.entry, o.packageDir, opts.Bundle.Seed.Node != ""); err != nil {
@@ -142,7 +148,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	}
 
 	if !o.skipSidecars {
-		opts.Sidecars = &sidecars.Options{CargoTargetDir: resolveCargoTargetDir(s, o.cargoTargetDir), Profile: o.profile, Bins: o.bins, Exclude: nize.NotFromCargo(), Reporter: rep}
+		opts.Sidecars = &sidecars.Options{CargoTargetDir: resolveCargoTargetDir(s, o.cargoTargetDir), Profile: o.profile, Bins: o.bins, Exclude: nize.NotFromCargo(nodeReq.Name), Reporter: rep}
 	}
 	if o.smoke {
 		opts.Smoke = &smoke.Options{}
@@ -171,6 +177,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	}
 	if sum != nil {
 		if sum.Verify != nil {
+			printWarnings(s, sum.Verify.Warnings)
 			printProblems(s, sum.Verify.Problems)
 		}
 		if err := reportPrepare(s, o.json, sum); err != nil {

@@ -31,7 +31,7 @@ func (f *seedFlags) register(fs *pflag.FlagSet, prefix string) {
 // resolve applies Nize's policy: --no-seed, else --node, else hostNode (the node prepare has just
 // fetched for this host), else the Tauri dir's node-<host triple>, else node on PATH. With no Node
 // at all it warns what that costs and returns no seed.
-func (f *seedFlags) resolve(rep report.Reporter, tauriDir, hostNode string) (bundle.Seed, error) {
+func (f *seedFlags) resolve(rep report.Reporter, tauriDir, hostNode, sidecarName string) (bundle.Seed, error) {
 	if f.noSeed {
 		if f.node != "" {
 			return bundle.Seed{}, usageErrorf("--no-seed and --node contradict each other: pass one")
@@ -43,13 +43,13 @@ func (f *seedFlags) resolve(rep report.Reporter, tauriDir, hostNode string) (bun
 		seed.Node = hostNode
 	}
 	if seed.Node == "" {
-		seed.Node, _ = nize.SeedNode(tauriDir, exec.LookPath)
+		seed.Node, _ = nize.SeedNode(tauriDir, sidecarName, exec.LookPath)
 	}
 	if seed.Node == "" {
 		where := "no node on PATH"
 		if tauriDir != "" {
 			if host, err := target.Host(); err == nil {
-				where = "no " + filepath.Join(tauriDir, nize.BinariesDir, filepath.Base(nize.NodeSidecar(tauriDir, host))) + ", " + where
+				where = "no " + filepath.Join(tauriDir, nize.BinariesDir, filepath.Base(nize.NodeSidecar(tauriDir, host, sidecarName))) + ", " + where
 			}
 		}
 		rep.Warnf("no Node binary to make the PGlite seed with (%s; pass --node PATH): bundling without a seed, so the app's first start runs initdb and creates its database (5–25 s instead of 1–3 s)", where)

@@ -12,6 +12,7 @@ import (
 type sidecarsOptions struct {
 	config, cargoTargetDir, profile string
 	bins                            []string
+	sidecarName                     string
 	json                            bool
 }
 
@@ -36,6 +37,7 @@ macos-universal installs both macOS slices and a fat Mach-O of the two. No PLATF
 	f.StringVar(&o.cargoTargetDir, "cargo-target-dir", "", "cargo's target dir (default: $CARGO_TARGET_DIR, else ./target)")
 	f.StringVar(&o.profile, "profile", "release", "cargo profile (dev builds are read from debug/)")
 	f.StringSliceVar(&o.bins, "bin", nil, "sidecar binary name to copy (repeatable; default: the config's externalBin entries except node)")
+	sidecarNameFlag(f, &o.sidecarName)
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd
 }
@@ -45,13 +47,17 @@ func runSidecars(cmd *cobra.Command, s *Streams, g *globalOptions, o *sidecarsOp
 	if err != nil {
 		return err
 	}
+	name, err := sidecarName(s, g, o.sidecarName)
+	if err != nil {
+		return err
+	}
 	p, err := openTauri(o.config)
 	if err != nil {
 		return err
 	}
 	done, err := sidecars.Install(cmd.Context(), sidecars.Options{
 		Project: p, Target: t, CargoTargetDir: resolveCargoTargetDir(s, o.cargoTargetDir), Profile: o.profile, Bins: o.bins,
-		Exclude: nize.NotFromCargo(), Reporter: newReporter(s, g),
+		Exclude: nize.NotFromCargo(name), Reporter: newReporter(s, g),
 	})
 	if err != nil {
 		return err

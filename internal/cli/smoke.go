@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nize/nizepack/bundle"
+	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/internal/smoke"
 )
@@ -20,6 +21,7 @@ type smokeOptions struct {
 	config       string
 	database     string
 	startTimeout time.Duration
+	sidecarName  string
 	json         bool
 }
 
@@ -57,6 +59,7 @@ A failure names the step and shows the server's stderr, and exits 1.`,
 	f.StringVar(&o.config, "config", "", "Tauri config file whose dir holds binaries/ and resources/pglite/ (default: the Tauri dir found from the working directory)")
 	f.StringVar(&o.database, "database", smoke.DefaultDatabase, "database the server is asked to serve (--database=), as the app asks for it")
 	f.DurationVar(&o.startTimeout, "start-timeout", 3*time.Minute, "how long to wait for the server's port line")
+	sidecarNameFlag(f, &o.sidecarName)
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd
 }
@@ -75,8 +78,15 @@ func runSmoke(cmd *cobra.Command, s *Streams, g *globalOptions, o *smokeOptions,
 		if err != nil {
 			return err
 		}
-		// The runtime the app ships: binaries/bun-<triple> for a Bun app, else node.
-		node = filepath.Join(dir, shippedRuntime(o.config, filepath.Dir(dir), t).rt.BinaryName(t))
+		// The runtime the app ships: its bun sidecar for a Bun app, else node under its name.
+		spec := shippedRuntime(o.config, filepath.Dir(dir), t)
+		name := spec.rt.Base
+		if spec.rt == fetch.Node {
+			if name, err = sidecarName(s, g, o.sidecarName); err != nil {
+				return err
+			}
+		}
+		node = filepath.Join(dir, fetch.SidecarName(name, t))
 	}
 	server := o.bundle
 	if server == "" {

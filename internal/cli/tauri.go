@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/tauri"
 )
@@ -39,16 +40,19 @@ type tauriOptions struct {
 	json      bool
 	bins      []string
 	resources []string
+	sidecar   string
 }
 
 func newTauriCmd(s *Streams, g *globalOptions) *cobra.Command {
 	o := &tauriOptions{}
-	def := nize.Migration()
+	def := nize.Migration(nize.DefaultSidecarName)
 	cmd := &cobra.Command{
 		Use:   "tauri",
 		Short: "Rewrite bundle.externalBin, bundle.resources and the build hooks of the Tauri config (and its platform overlays) in place",
 		Long: `Rewrites the Tauri config for the PGlite migration, keeping its formatting: adds binaries/node
-to bundle.externalBin (existing entries kept, no duplicates) and moves every resources/pg/...
+to bundle.externalBin (existing entries kept, no duplicates; entries written for Windows, such as
+binaries\node or binaries/node.exe, rewritten with forward slashes and without .exe, which Tauri
+adds itself) and moves every resources/pg/...
 resource to resources/pglite/... (list form, and map form key and target). In the build hooks
 (build.beforeDevCommand, beforeBuildCommand, beforeBundleCommand; a string or {"script": ...})
 it replaces each command that calls a script nizepack replaces with the nizepack commands that
@@ -79,7 +83,8 @@ invalid config), 2 for a usage error.`,
 	f.BoolVar(&o.check, "check", false, "write nothing; print a unified diff; exit 0 when current, 3 when a rewrite would change something, 1 when it could not tell")
 	f.BoolVar(&o.entitle, "entitlements", false, "make the macOS entitlements grant what node needs under the hardened runtime (allow-jit, allow-unsigned-executable-memory): the file bundle.macOS.entitlements names, else "+nize.EntitlementsFile+" beside the config, which it then names")
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
-	f.StringSliceVar(&o.bins, "external-bin", def.ExternalBins, "externalBin entry to ensure (repeatable)")
+	f.StringSliceVar(&o.bins, "external-bin", def.ExternalBins, "externalBin entry to ensure (repeatable; default: binaries/<sidecar name>)")
+	sidecarNameFlag(f, &o.sidecar)
 	var defMoves []string
 	for _, m := range def.Resources {
 		defMoves = append(defMoves, m.From+"="+m.To)
@@ -89,7 +94,14 @@ invalid config), 2 for a usage error.`,
 }
 
 func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions) error {
-	opts := tauri.Options{ExternalBins: o.bins, HookRewrites: nize.HookRewrites()}
+	if !cmd.Flags().Changed("external-bin") {
+		name, err := sidecarName(s, g, o.sidecar)
+		if err != nil {
+			return err
+		}
+		o.bins = nize.Migration(name).ExternalBins
+	}
+	opts := tauri.Options{ExternalBins: o.bins, NormalizeExternalBins: true, HookRewrites: nize.HookRewrites()}
 	if o.entitle {
 		opts.Entitlements, opts.Grant = nize.EntitlementsFile, nize.NodeEntitlements()
 	}
@@ -112,10 +124,9 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 	if err != nil {
 		return err
 	}
-	if !cmd.Flags().Changed("external-bin") {
-		// The runtime the app already ships (binaries/bun) is its runtime: node is added only
-		// to an app that ships none.
-		opts.ExternalBins = nize.MigrationFor(projectRuntime(p).rt.Base).ExternalBins
+	if !cmd.Flags().Changed("external-bin") && projectRuntime(p).rt == fetch.Bun {
+		// An app that ships Bun has its runtime: node is added only to an app that ships none.
+		opts.ExternalBins = nize.MigrationFor(fetch.Bun.Base).ExternalBins
 	}
 	changes, err := tauri.Plan(p, opts)
 	if err != nil {

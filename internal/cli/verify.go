@@ -11,6 +11,7 @@ import (
 type verifyOptions struct {
 	config       string
 	skipSidecars bool
+	sidecarName  string
 	json         bool
 }
 
@@ -29,18 +30,23 @@ means host.`,
 
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerify(cmd, s, o, args)
+			return runVerify(cmd, s, g, o, args)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.config, "config", "", "Tauri config file (default: the one of the Tauri dir under the working directory)")
 	f.BoolVar(&o.skipSidecars, "skip-sidecars", false, "leave out the Rust sidecars (every externalBin entry but node), for a run before the Rust build")
+	sidecarNameFlag(f, &o.sidecarName)
 	f.BoolVar(&o.json, "json", false, "print one JSON document")
 	return cmd
 }
 
-func runVerify(cmd *cobra.Command, s *Streams, o *verifyOptions, args []string) error {
+func runVerify(cmd *cobra.Command, s *Streams, g *globalOptions, o *verifyOptions, args []string) error {
 	t, err := platformArg(args)
+	if err != nil {
+		return err
+	}
+	name, err := sidecarName(s, g, o.sidecarName)
 	if err != nil {
 		return err
 	}
@@ -48,7 +54,7 @@ func runVerify(cmd *cobra.Command, s *Streams, o *verifyOptions, args []string) 
 	if err != nil {
 		return err
 	}
-	r, err := verify.Check(cmd.Context(), verify.Options{Project: p, Target: t, ConfigPath: o.config, SkipSidecars: o.skipSidecars})
+	r, err := verify.Check(cmd.Context(), verify.Options{Project: p, Target: t, ConfigPath: o.config, SkipSidecars: o.skipSidecars, SidecarName: name})
 	if err != nil {
 		return err
 	}
@@ -60,6 +66,7 @@ func runVerify(cmd *cobra.Command, s *Streams, o *verifyOptions, args []string) 
 			return err
 		}
 	} else {
+		printWarnings(s, r.Warnings)
 		printProblems(s, r.Problems)
 	}
 	if !r.OK() {
@@ -74,6 +81,16 @@ func runVerify(cmd *cobra.Command, s *Streams, o *verifyOptions, args []string) 
 		fmt.Fprintf(s.Out, "ok: %s is ready for tauri build (%d paths checked%s)\n", t.Name, len(r.Checked), note)
 	}
 	return nil
+}
+
+// printWarnings prints verify's warnings on stderr (a GitHub Actions annotation too).
+func printWarnings(s *Streams, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(s.Err, "warning: %s\n", w)
+		if s.getenv("GITHUB_ACTIONS") == "true" {
+			fmt.Fprintf(s.Err, "::warning::%s\n", escapeAnnotation(w))
+		}
+	}
 }
 
 // printProblems lists verify's problems on stderr, each also a GitHub Actions annotation on its

@@ -44,21 +44,25 @@ func NodeEntitlements() []string {
 	return []string{"com.apple.security.cs.allow-jit", "com.apple.security.cs.allow-unsigned-executable-memory"}
 }
 
-// NodeSidecar is the node binary fetch-node installs for t in the Tauri dir.
-func NodeSidecar(tauriDir string, t target.Target) string {
-	return RuntimeSidecar(tauriDir, fetch.BinaryBase, t)
+// NodeSidecar is the node binary fetch-node installs for t in the Tauri dir under the sidecar
+// name ("" is DefaultSidecarName).
+func NodeSidecar(tauriDir string, t target.Target, name string) string {
+	return filepath.Join(tauriDir, BinariesDir, fetch.SidecarName(name, t))
 }
 
-// RuntimeSidecar is the runtime binary (node, bun) fetch-<runtime> installs for t.
-func RuntimeSidecar(tauriDir, base string, t target.Target) string {
-	return filepath.Join(tauriDir, BinariesDir, t.SidecarPath(base))
+// RuntimeSidecar is the runtime binary fetch-node or fetch-bun installs for t under its sidecar
+// name (node's NODE_SIDECAR_NAME, bun).
+func RuntimeSidecar(tauriDir, name string, t target.Target) string {
+	return filepath.Join(tauriDir, BinariesDir, t.SidecarPath(name))
 }
 
 // ShippedRuntime is the JS runtime an app ships: the first externalBin entry whose name is a
-// runtime's (binaries/node, binaries/bun). ok is false for an app that ships none yet.
+// runtime's (binaries/node, binaries/bun). ok is false for an app that ships none yet (or a node
+// sidecar renamed with NODE_SIDECAR_NAME: that is Node).
 func ShippedRuntime(externalBins []string) (base string, ok bool) {
 	for _, e := range externalBins {
 		name := path.Base(strings.ReplaceAll(e, `\`, "/"))
+		name = strings.TrimSuffix(name, ".exe")
 		if _, isRuntime := fetch.RuntimeByBase(name); isRuntime {
 			return name, true
 		}
@@ -70,16 +74,19 @@ func ShippedRuntime(externalBins []string) (base string, ok bool) {
 // fetched sidecar (binaries/node-<host triple>) in the Tauri dir when present, else node on
 // PATH (lookPath is exec.LookPath in the CLI). It returns "" when there is neither; from says
 // where the one returned was found.
-func SeedNode(tauriDir string, lookPath func(string) (string, error)) (node, from string) {
-	return SeedRuntime(tauriDir, fetch.BinaryBase, lookPath)
+func SeedNode(tauriDir, name string, lookPath func(string) (string, error)) (node, from string) {
+	if name == "" {
+		name = DefaultSidecarName
+	}
+	return SeedRuntime(tauriDir, name, fetch.BinaryBase, lookPath)
 }
 
-// SeedRuntime is SeedNode for the app's runtime (node, bun): its fetched host sidecar, else
-// that runtime on PATH.
-func SeedRuntime(tauriDir, base string, lookPath func(string) (string, error)) (node, from string) {
+// SeedRuntime is SeedNode for the app's runtime: its fetched host sidecar (named name), else the
+// runtime (base: node, bun) on PATH.
+func SeedRuntime(tauriDir, name, base string, lookPath func(string) (string, error)) (node, from string) {
 	if tauriDir != "" {
 		if host, err := target.Host(); err == nil {
-			p := RuntimeSidecar(tauriDir, base, host)
+			p := RuntimeSidecar(tauriDir, name, host)
 			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 				return p, "the host's fetched sidecar"
 			}
@@ -91,18 +98,29 @@ func SeedRuntime(tauriDir, base string, lookPath func(string) (string, error)) (
 	return "", ""
 }
 
-// Migration is the PGlite migration of the Tauri config: add binaries/node to externalBin,
+// DefaultSidecarName is the node sidecar's name: the name the app's Rust code starts it by
+// (`sidecar("node")`).
+const DefaultSidecarName = fetch.BinaryBase
+
+// Migration is the PGlite migration of the Tauri config: add binaries/<nodeName> to externalBin
+// (Windows-style entries such as binaries\node or binaries/node.exe rewritten as Tauri wants them),
 // move resources/pg to resources/pglite, and make the build hooks call nizepack instead of the
 // scripts it replaces (HookRewrites).
-func Migration() tauri.Options { return MigrationFor(fetch.BinaryBase) }
+func Migration(nodeName string) tauri.Options {
+	if nodeName == "" {
+		nodeName = DefaultSidecarName
+	}
+	return MigrationFor(nodeName)
+}
 
-// MigrationFor is Migration for an app whose runtime is base: the runtime's entry (already
-// there for an app that ships Bun, so nothing is added) instead of binaries/node.
-func MigrationFor(base string) tauri.Options {
+// MigrationFor is Migration for an app whose runtime sidecar is name (node's, or bun: already
+// there for an app that ships Bun, so nothing is added).
+func MigrationFor(name string) tauri.Options {
 	return tauri.Options{
-		ExternalBins: []string{BinariesDir + "/" + base},
-		Resources:    []tauri.ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
-		HookRewrites: HookRewrites(),
+		ExternalBins:          []string{BinariesDir + "/" + name},
+		NormalizeExternalBins: true,
+		Resources:             []tauri.ResourceMove{{From: "resources/pg", To: "resources/pglite"}},
+		HookRewrites:          HookRewrites(),
 	}
 }
 
@@ -143,12 +161,41 @@ func HookRewrites() []tauri.HookRewrite {
 	return slices.Clone(hookRewrites)
 }
 
-// NotFromCargo lists the externalBin entries (by base name) that cargo does not build: the JS
-// runtimes (node, bun), which fetch-node and fetch-bun install. The sidecars step leaves them out.
-func NotFromCargo() []string {
-	var out []string
-	for _, r := range fetch.Runtimes() {
-		out = append(out, r.Base)
+// RuntimeEntries are the bundle.externalBin entries that ship a JS runtime for the PGlite
+// server: the node sidecar (named nodeName) or a bun one.
+func RuntimeEntries(nodeName string) []string {
+	return []string{BinariesDir + "/" + nodeName, BinariesDir + "/bun"}
+}
+
+// ShipsBundle reports whether a bundle.resources pattern (a list entry or a map key) ships the
+// whole PGlite bundle dir: the dir itself, "resources/pglite/*" or "resources/pglite/**/*".
+func ShipsBundle(pattern string) bool {
+	p := strings.TrimPrefix(filepath.ToSlash(pattern), "./")
+	switch strings.TrimSuffix(p, "/") {
+	case BundleDir, BundleDir + "/*", BundleDir + "/**/*":
+		return true
+	}
+	return false
+}
+
+// CleanEntry is a config path as Tauri joins it: "./binaries/node" is "binaries/node".
+func CleanEntry(p string) string {
+	return path.Clean(strings.TrimPrefix(filepath.ToSlash(p), "./"))
+}
+
+// NotFromCargo lists the externalBin entries (by base name) that cargo does not build: the node
+// sidecar (named name), which fetch-node installs, node itself under its default name (an
+// entry left from before a rename is no Rust binary either), and bun, which fetch-bun installs.
+// The sidecars step leaves them out.
+func NotFromCargo(name string) []string {
+	out := []string{DefaultSidecarName}
+	if name != "" && name != DefaultSidecarName {
+		out = append([]string{name}, out...)
+	}
+	for _, r := range fetch.Runtimes() { // bun, which fetch-bun installs
+		if !slices.Contains(out, r.Base) {
+			out = append(out, r.Base)
+		}
 	}
 	return out
 }

@@ -59,18 +59,26 @@ func TestSeedNode(t *testing.T) {
 	noPath := func(string) (string, error) { return "", errors.New("not found") }
 	onPath := func(string) (string, error) { return "/usr/bin/node", nil }
 	dir := t.TempDir()
-	if node, _ := SeedNode(dir, noPath); node != "" {
+	if node, _ := SeedNode(dir, "", noPath); node != "" {
 		t.Errorf("nothing anywhere: %q", node)
 	}
-	if node, from := SeedNode(dir, onPath); node != "/usr/bin/node" || from != "node on PATH" {
+	if node, from := SeedNode(dir, "", onPath); node != "/usr/bin/node" || from != "node on PATH" {
 		t.Errorf("PATH only: %q (%s)", node, from)
 	}
-	side := NodeSidecar(dir, host)
+	if node, _ := SeedNode(dir, "nize-node", onPath); node != "/usr/bin/node" {
+		t.Errorf("another sidecar name, none fetched: %q", node)
+	}
+	named := NodeSidecar(dir, host, "nize-node")
+	writeTree(t, dir, map[string]string{BinariesDir + "/" + filepath.Base(named): "node"})
+	if node, _ := SeedNode(dir, "nize-node", onPath); node != named {
+		t.Errorf("the fetched sidecar under its name: %q, want %s", node, named)
+	}
+	side := NodeSidecar(dir, host, "")
 	writeTree(t, dir, map[string]string{BinariesDir + "/" + filepath.Base(side): "node"})
-	if node, from := SeedNode(dir, onPath); node != side || from != "the host's fetched sidecar" {
+	if node, from := SeedNode(dir, "", onPath); node != side || from != "the host's fetched sidecar" {
 		t.Errorf("with the fetched sidecar: %q (%s); want %s", node, from, side)
 	}
-	if node, _ := SeedNode("", onPath); node != "/usr/bin/node" {
+	if node, _ := SeedNode("", "", onPath); node != "/usr/bin/node" {
 		t.Errorf("no Tauri dir: %q", node)
 	}
 }

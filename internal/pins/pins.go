@@ -47,6 +47,8 @@ type Pins struct {
 const (
 	NodeVersion = "NODE_VERSION"
 	NodeMirror  = "NODE_MIRROR"
+	// NodeSidecarName is the node sidecar's name (binaries/<name> in bundle.externalBin).
+	NodeSidecarName = "NODE_SIDECAR_NAME"
 	// NodeSHA256Prefix starts per-artifact checksum pins, e.g. NODE_SHA256_LINUX_X64_TAR_XZ.
 	NodeSHA256Prefix = "NODE_SHA256_"
 	// NodeBinSHA256Prefix starts per-target pins of the installed node binary itself, e.g.

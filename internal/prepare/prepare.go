@@ -260,7 +260,7 @@ func (s *state) sidecars(r *StepResult) error {
 
 func (s *state) verify(r *StepResult) error {
 	skipSidecars := s.opts.Sidecars == nil
-	rp, err := verify.Check(s.ctx, verify.Options{Project: s.project, Target: s.opts.Target, ConfigPath: s.opts.ConfigPath, SkipSidecars: skipSidecars})
+	rp, err := verify.Check(s.ctx, verify.Options{Project: s.project, Target: s.opts.Target, ConfigPath: s.opts.ConfigPath, SkipSidecars: skipSidecars, SidecarName: s.opts.Node.Name})
 	if err != nil {
 		return err
 	}
@@ -277,7 +277,11 @@ func (s *state) verify(r *StepResult) error {
 
 func (s *state) smoke(r *StepResult) error {
 	so := *s.opts.Smoke
-	so.Node = filepath.Join(s.opts.Node.OutDir, runtimeOf(s.opts).BinaryName(s.opts.Target))
+	name := s.opts.Node.Name // NODE_SIDECAR_NAME; Bun keeps its own
+	if name == "" || runtimeOf(s.opts) != fetch.Node {
+		name = runtimeOf(s.opts).Base
+	}
+	so.Node = filepath.Join(s.opts.Node.OutDir, fetch.SidecarName(name, s.opts.Target))
 	so.Server = filepath.Join(s.opts.Bundle.Out, bundle.ServerFile)
 	if so.Report == nil {
 		so.Report = s.opts.Report

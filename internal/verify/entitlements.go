@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io/fs"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -19,8 +18,10 @@ func (v *verifier) entitlements(externalBin any) {
 	list, _ := externalBin.([]any)
 	shipsNode := slices.ContainsFunc(list, func(e any) bool {
 		s, _ := e.(string)
-		_, runtime := fetch.RuntimeByBase(path.Base(filepath.ToSlash(s)))
-		return s != "" && runtime // node and bun both compile code at run time
+		s, _ = tauri.NormalizeExternalBin(s)
+		base := path.Base(s)
+		_, runtime := fetch.RuntimeByBase(base)
+		return s != "" && (base == v.nodeName() || runtime) // node and bun both compile code at run time
 	})
 	if !shipsNode {
 		return

@@ -14,11 +14,9 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
+	"strconv"
 	"strings"
-
-	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/nize/nizepack/bundle"
 	"github.com/nize/nizepack/internal/binfmt"
@@ -34,6 +32,9 @@ type Options struct {
 	// ConfigPath is the --config the user gave, repeated (shell-quoted) in every fix so it runs
 	// as printed; "" when the config was found, not named.
 	ConfigPath string
+	// SidecarName is the node sidecar's name (binaries/<name> in externalBin); "" is
+	// nize.DefaultSidecarName.
+	SidecarName string
 	// SkipSidecars leaves out the Rust sidecars (every externalBin entry but node), for runs
 	// before the Rust build.
 	SkipSidecars bool
@@ -61,6 +62,9 @@ type Report struct {
 	Config   []string  `json:"config"`
 	Checked  []string  `json:"checked"`
 	Problems []Problem `json:"problems"`
+	// Warnings are what does not stop tauri build but hurts the package, e.g. a Linux package
+	// whose node sidecar collides with the distribution's nodejs.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // OK reports whether no problem was found.
@@ -88,12 +92,15 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	if err := v.hooks(); err != nil {
 		return nil, err
 	}
+	v.version(cfg)
 	v.externalBins(bundle["externalBin"])
 	v.resources(bundle["resources"])
 	v.manifest(bundle["resources"])
 	if t.GOOS == "darwin" {
 		v.entitlements(bundle["externalBin"])
 	}
+	v.ships(cfg)
+	v.nodeCollision(cfg)
 	return r, nil
 }
 
@@ -194,14 +201,29 @@ func (v *verifier) externalBins(raw any) {
 	if t.Universal() {
 		targets = append(t.SliceTargets(), t)
 	}
-	for _, e := range list {
+	for i, e := range list {
 		entry, ok := e.(string)
 		if !ok {
 			continue
 		}
-		base := path.Base(filepath.ToSlash(entry))
-		fix := v.cmd("fetch-" + base + " " + t.Name) // a runtime: fetch-node, fetch-bun
-		if !slices.Contains(nize.NotFromCargo(), base) {
+		if n, changed := tauri.NormalizeExternalBin(entry); changed {
+			v.windowsStyle(i, entry, n)
+			entry = n // the files it should name are checked too
+		}
+		if base := path.Base(entry); base == nize.DefaultSidecarName && v.nodeName() != base {
+			f, _ := v.decidedBy("bundle", "externalBin")
+			line, col, _ := f.Locate("bundle", "externalBin", strconv.Itoa(i))
+			v.r.Problems = append(v.r.Problems, Problem{File: f.Path, Line: line, Column: col,
+				Problem: fmt.Sprintf("bundle.externalBin still lists %q, but the node sidecar is named %q (NODE_SIDECAR_NAME or --sidecar-name): fetch-node installs that one, so Tauri would not find this one", entry, v.nodeName()),
+				Fix:     fmt.Sprintf("remove %q from bundle.externalBin in %s", entry, f.Path)})
+			continue
+		}
+		base := path.Base(entry)
+		fix := v.cmd("fetch-node " + t.Name)
+		if base == "bun" {
+			fix = v.cmd("fetch-bun " + t.Name) // the other runtime: no cargo binary either
+		}
+		if base != v.nodeName() && base != "bun" {
 			if v.opts.SkipSidecars {
 				continue
 			}
@@ -211,6 +233,25 @@ func (v *verifier) externalBins(raw any) {
 			v.executable(v.rel(tt.SidecarPath(entry)), tt, fix)
 		}
 	}
+}
+
+// windowsStyle reports an externalBin entry written for Windows (binaries\node,
+// binaries/node.exe): Tauri appends "-<triple>" (and ".exe" for a Windows target) to the entry
+// as written and joins it as a path of the machine that builds, so it would look for the wrong
+// file everywhere, or (a backslash) everywhere but on Windows.
+func (v *verifier) windowsStyle(i int, entry, normal string) {
+	var what []string
+	if strings.Contains(entry, `\`) {
+		what = append(what, "use forward slashes (a backslash separates folders only on Windows)")
+	}
+	if strings.ReplaceAll(entry, `\`, "/") != normal {
+		what = append(what, "leave out \".exe\" (Tauri adds it for Windows targets, after \"-<triple>\")")
+	}
+	f, _ := v.decidedBy("bundle", "externalBin")
+	line, col, _ := f.Locate("bundle", "externalBin", strconv.Itoa(i))
+	v.r.Problems = append(v.r.Problems, Problem{File: f.Path, Line: line, Column: col,
+		Problem: fmt.Sprintf("bundle.externalBin entry %q is written for Windows: %s; Tauri would look for %s", entry, strings.Join(what, ", and "), v.opts.Target.SidecarPath(entry)),
+		Fix:     v.cmd("tauri") + fmt.Sprintf(" (it rewrites the entry to %q)", normal)})
 }
 
 func (v *verifier) executable(file string, t target.Target, fix string) {
@@ -242,6 +283,7 @@ func (v *verifier) executable(file string, t target.Target, fix string) {
 
 func (v *verifier) resources(raw any) {
 	var patterns []string
+	mapForm := false
 	switch res := raw.(type) {
 	case []any:
 		for _, e := range res {
@@ -250,6 +292,7 @@ func (v *verifier) resources(raw any) {
 			}
 		}
 	case map[string]any:
+		mapForm = true
 		for k := range res {
 			patterns = append(patterns, k)
 		}
@@ -258,15 +301,72 @@ func (v *verifier) resources(raw any) {
 	for _, pat := range patterns {
 		abs := v.rel(pat)
 		v.r.Checked = append(v.r.Checked, abs)
-		if n := countFiles(abs); n == 0 {
-			v.problem(abs, "matches no file ("+quote(pat)+" in bundle.resources)", v.resourceFix(pat))
+		file := v.setBy("bundle", "resources")
+		if mapForm {
+			file = v.setBy("bundle", "resources", pat)
+		}
+		correct := "correct bundle.resources in " + file
+		in := quote(pat) + " in bundle.resources"
+		o := resourceFiles(v.opts.Project.Dir, pat)
+		switch {
+		case o.invalid != "":
+			v.problem(abs, "is not a glob Tauri accepts ("+in+": "+o.invalid+")", correct)
+		case o.err != nil:
+			v.problem(abs, fmt.Sprintf("cannot be read (%v), so Tauri cannot bundle it (%s)", o.err, in), correct)
+		case o.broken != "":
+			v.problem(o.broken, "does not exist (a broken symbolic link), and Tauri's bundler stops at it (resource path ... doesn't exist; "+in+")", "remove the link or make it point at a file")
+		case o.missing:
+			msg := "does not exist (" + in + ")"
+			if strings.ContainsAny(pat, "?[{") {
+				msg = "does not exist (" + in + " has no \"*\", so Tauri reads it as a literal path: \"?\", \"[...]\" and \"{...}\" match only themselves; use \"*\" or list each path)"
+				v.problem(abs, msg, correct)
+				continue
+			}
+			v.problem(abs, msg, v.resourceFix(pat, file))
+		case o.files > 0:
+		case o.glob && o.dirs > 0:
+			v.problem(abs, "matches only folders ("+in+"): Tauri's glob ships files and skips folders, so nothing of it ships, and the bundler fails (\"glob pattern ... didn't match any files\") when no pattern after it ships a file; use "+quote(recursiveGlob(pat))+" for the files below them", correct)
+		case o.glob && strings.Contains(pat, "{"):
+			v.problem(abs, "matches no file ("+in+"; Tauri's glob has no {a,b} alternation, the braces match only themselves: list each pattern)", correct)
+		case o.glob:
+			v.problem(abs, "matches no file ("+in+")", v.resourceFix(pat, file))
+		default:
+			v.problem(abs, "is a folder without files ("+in+"): Tauri walks it and ships nothing", v.resourceFix(pat, file))
 		}
 	}
 }
 
+// recursiveGlob is the glob that brings the files below the folders pat matches: "dir/*"
+// becomes "dir/**/*".
+func recursiveGlob(pat string) string {
+	if strings.HasSuffix(pat, "/*") {
+		return strings.TrimSuffix(pat, "*") + "**/*"
+	}
+	return strings.TrimRight(pat, "/") + "/**/*"
+}
+
+// setBy is the config file whose value at keys the merged config for the target uses: the
+// platform's overlay when it sets it (an overlay's list replaces the base's), else the base.
+func (v *verifier) setBy(keys ...string) string {
+	p := v.opts.Project
+	if o := p.Overlay(tauri.PlatformName(v.opts.Target.GOOS)); o != nil {
+		if m, err := o.Value(); err == nil {
+			var cur any = m
+			for _, k := range keys {
+				obj, _ := cur.(map[string]any)
+				cur = obj[k]
+			}
+			if cur != nil {
+				return o.Path
+			}
+		}
+	}
+	return p.Base.Path
+}
+
 func quote(s string) string { return `"` + s + `"` }
 
-func (v *verifier) resourceFix(pat string) string {
+func (v *verifier) resourceFix(pat, file string) string {
 	clean := strings.TrimPrefix(filepath.ToSlash(pat), "./")
 	switch {
 	case clean == nize.BundleDir || strings.HasPrefix(clean, nize.BundleDir+"/"):
@@ -274,45 +374,8 @@ func (v *verifier) resourceFix(pat string) string {
 	case clean == "resources/pg" || strings.HasPrefix(clean, "resources/pg/"):
 		return v.cmd("tauri") + " (it moves the old resources/pg entries to resources/pglite), then " + v.cmd("bundle-pglite")
 	}
-	return "create it, or correct bundle.resources in " + v.opts.Project.Base.Path
+	return "create it, or correct bundle.resources in " + file
 }
-
-// countFiles counts the files a resource path or glob brings in (a directory brings its files),
-// stopping at the first one found.
-func countFiles(pattern string) int {
-	matches := []string{pattern}
-	if hasMeta(pattern) {
-		var err error
-		matches, err = doublestar.FilepathGlob(pattern)
-		if err != nil {
-			return 0
-		}
-	}
-	for _, m := range matches {
-		st, err := os.Stat(m)
-		if err != nil {
-			continue
-		}
-		if st.Mode().IsRegular() {
-			return 1
-		}
-		if st.IsDir() {
-			found := errors.New("found")
-			err := filepath.WalkDir(m, func(_ string, d fs.DirEntry, err error) error {
-				if err == nil && d.Type().IsRegular() {
-					return found
-				}
-				return nil
-			})
-			if err == found {
-				return 1
-			}
-		}
-	}
-	return 0
-}
-
-func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[{") }
 
 // manifest checks the PGlite bundle dir against nizepack-manifest.json (written by
 // `nizepack bundle-pglite`), when the config bundles that dir or the dir exists.
