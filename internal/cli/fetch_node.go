@@ -99,12 +99,11 @@ func envBool(s *Streams, name string) (bool, error) {
 
 type fetchNodeOptions struct {
 	fetchFlags
-	all     bool
-	out     string
-	config  string
-	json    bool
-	pin     bool
-	printed bool // the run printed its JSON document
+	all    bool
+	out    string
+	config string
+	json   bool
+	pin    bool
 }
 
 func newFetchNodeCmd(s *Streams, g *globalOptions) *cobra.Command {
@@ -120,11 +119,7 @@ extracts only the node binary, checks its format and CPU, and installs it atomic
   nizepack fetch-node --all --out dist/binaries
   nizepack fetch-node host --mirror https://mirror.example/node --keyring mirror-keys.asc`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := runFetchNode(cmd, s, g, o, args)
-			if o.printed {
-				return err
-			}
-			return jsonOnFailure(s, o.json, err)
+			return runFetchNode(cmd, s, g, o, args)
 		},
 	}
 	f := cmd.Flags()
@@ -184,15 +179,11 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 		}
 	}
 	if o.json {
-		o.printed = true
-		doc := map[string]any{"ok": err == nil, "node_version": version, "mirror": fetch.Redact(opts.Mirror), "files": nonNil(results), "targets": fetchTargetStatus(targets, results, err)}
+		doc := map[string]any{"node_version": version, "mirror": fetch.Redact(opts.Mirror), "files": nonNil(results), "targets": fetchTargetStatus(targets, results, err)}
 		if pinned != nil {
 			doc["pinned"] = pinned
 		}
-		if err != nil {
-			doc["error"], doc["kind"] = describe(err), errorKind(err)
-		}
-		if jerr := writeJSON(s.Out, doc); jerr != nil {
+		if jerr := writeDoc(s.Out, doc, err); jerr != nil {
 			return errors.Join(err, jerr)
 		}
 	} else {
