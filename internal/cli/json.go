@@ -35,6 +35,7 @@ func errorKind(err error) string {
 		disk     *fetch.DiskFullError
 		large    *fetch.TooLargeError
 		mirror   *fetch.MirrorError
+		version  *fetch.VersionError
 		uerr     *url.Error
 		changed  *changedError
 		problems *problemsError
@@ -43,7 +44,7 @@ func errorKind(err error) string {
 	switch {
 	case errors.As(err, &in), errors.Is(err, context.Canceled):
 		return "interrupted"
-	case errors.As(err, &usage), errors.As(err, &mirror), isCobraUsageError(err):
+	case errors.As(err, &usage), errors.As(err, &mirror), errors.As(err, &version), isCobraUsageError(err):
 		return "usage"
 	case errors.As(err, &changed):
 		return "out_of_date"
