@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"golang.org/x/mod/semver"
 
 	"github.com/nize/nizepack/internal/atomicfile"
 	"github.com/nize/nizepack/internal/binfmt"
@@ -127,7 +128,7 @@ type Options struct {
 
 // Request is one release to install: which version, where, and in which archive form.
 type Request struct {
-	Version string // exact, without "v" (required)
+	Version string // exact: 24.21.0, or v24.21.0 (the "v" is dropped); anything else is a *VersionError (required)
 	OutDir  string // where node-<triple>[.exe] is written (required)
 	// Name is the sidecar's base name: the binary is installed as <Name>-<triple>[.exe] (see
 	// SidecarName); "" is BinaryBase ("node").
@@ -257,7 +258,7 @@ func transportOf(c *http.Client) http.RoundTripper {
 
 // Artifact returns the file (relative to the version dir) and the binary's entry inside it.
 func Artifact(version string, t target.Target, tarKind, winKind Kind) (file, entry string, kind Kind) {
-	top := "node-v" + version + "-" + t.NodeDist
+	top := "node-v" + strings.TrimPrefix(version, "v") + "-" + t.NodeDist
 	if t.Windows() {
 		if winKind == KindExe {
 			return t.NodeDist + "/node.exe", "", KindExe
@@ -274,9 +275,17 @@ func Artifact(version string, t target.Target, tarKind, winKind Kind) (file, ent
 // Install installs the node binary of each target concurrently, as req says; a universal target
 // yields its two slices and the fat file made of them. It returns every result that succeeded
 // and one error joining every failure.
+//
+// The version is normalised (v24.21.0 is 24.21.0); one that is not exact is a *VersionError.
+// No targets is ErrNoTargets: an Install that would install nothing is a caller's mistake.
 func (c *Client) Install(ctx context.Context, req Request, targets ...target.Target) ([]Result, error) {
-	if req.Version == "" {
-		return nil, fmt.Errorf("no %s version given", c.opts.Runtime.Name)
+	v, err := exactVersion(c.opts.Runtime, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	req.Version = v
+	if len(targets) == 0 {
+		return nil, ErrNoTargets
 	}
 	if req.OutDir == "" {
 		return nil, errors.New("no output directory given")
@@ -291,6 +300,34 @@ func (c *Client) Install(ctx context.Context, req Request, targets ...target.Tar
 		req.WinKind = KindZip
 	}
 	return (&installer{Client: c, req: req}).all(ctx, targets)
+}
+
+// ErrNoTargets is an Install given no targets.
+var ErrNoTargets = errors.New("no targets given: name at least one platform to install Node for")
+
+// VersionError is a Node version that is not exact (MAJOR.MINOR.PATCH, optionally with a
+// prerelease, as the mirror's directories are named): a range, a line name or a path would
+// download something else than what was asked, or reach outside the cache.
+type VersionError struct{ Runtime, Version string }
+
+func (e *VersionError) Error() string {
+	rt := e.Runtime
+	if rt == "" {
+		rt = Node.Name
+	}
+	if e.Version == "" {
+		return "no " + rt + " version given"
+	}
+	return fmt.Sprintf("%s version %q is not an exact version: give MAJOR.MINOR.PATCH such as 24.21.0", rt, e.Version)
+}
+
+// exactVersion is version without its "v" prefix, or a *VersionError when it is not exact.
+func exactVersion(rt *Runtime, version string) (string, error) {
+	sv := "v" + strings.TrimPrefix(version, "v")
+	if !semver.IsValid(sv) || semver.Canonical(sv) != sv {
+		return "", &VersionError{Runtime: rt.Name, Version: version}
+	}
+	return sv[1:], nil
 }
 
 // installer is one Install call.
@@ -778,8 +815,9 @@ func (f *installer) fetchUniversal(ctx context.Context, t target.Target) ([]Resu
 // (or, with InsecureSkipSignature, the unsigned ones), fetched once per Client and version;
 // a failed fetch is tried again by the next call.
 func (c *Client) VerifiedSums(ctx context.Context, version string) (Sums, error) {
-	if version == "" {
-		return nil, fmt.Errorf("no %s version given", c.opts.Runtime.Name)
+	version, err := exactVersion(c.opts.Runtime, version)
+	if err != nil {
+		return nil, err
 	}
 	c.mu.Lock()
 	v := c.sums[version]

@@ -47,7 +47,7 @@ start with that --database instead of running initdb. An unchanged bundle keeps 
 running Node; without any Node the bundle has no seed (warned).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return jsonOnFailure(s, o.json, runBundlePglite(cmd, s, g, o))
+			return runBundlePglite(cmd, s, g, o)
 		},
 	}
 	f := cmd.Flags()
@@ -94,7 +94,7 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 		return err
 	}
 	if o.json {
-		return writeJSON(s.Out, res)
+		return writeDoc(s.Out, res, nil)
 	}
 	shown := bundleShownPath(wd, res.Out)
 	var total int64

@@ -36,7 +36,7 @@ entry: a file relative to packageDir (default packages/nize-desktop, else the ap
 an installed package there; out: relative to the Tauri dir (default resources/<name>); file:
 default <name>.mjs; platform: node (default), neutral or browser; banner: optional.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return jsonOnFailure(s, o.json, runBundles(cmd, s, g, o, args))
+			return runBundles(cmd, s, g, o, args)
 		},
 	}
 	f := cmd.Flags()
@@ -86,7 +86,7 @@ func runBundles(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundlesOpti
 		return usageErrorf("no bundle named %s in %s", n, filepath.Join(appRootAbs(wd), nize.BundlesFile))
 	}
 	if o.json {
-		return writeJSON(s.Out, map[string]any{"ok": true, "bundles": nonNil(results)})
+		return writeDoc(s.Out, map[string]any{"bundles": nonNil(results)}, nil)
 	}
 	if len(declared) == 0 {
 		fmt.Fprintf(s.Out, "no bundles declared (%s)\n", nize.BundlesFile)

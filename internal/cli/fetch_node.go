@@ -126,12 +126,11 @@ func envBool(s *Streams, name string) (bool, error) {
 type fetchNodeOptions struct {
 	spec runtimeSpec
 	fetchFlags
-	all     bool
-	out     string
-	config  string
-	json    bool
-	pin     bool
-	printed bool // the run printed its JSON document
+	all    bool
+	out    string
+	config string
+	json   bool
+	pin    bool
 }
 
 func newFetchNodeCmd(s *Streams, g *globalOptions) *cobra.Command {
@@ -177,11 +176,7 @@ vouches for the binary with no network at all.`
 		pinHelp = "write BUN_BIN_SHA256_<PLATFORM> pins of each verified binary to the pin file that holds BUN_VERSION (--versions FILE, else the app's versions.env or scripts/bun-version.env, else ./versions.env, created)"
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		err := runFetchNode(cmd, s, g, o, args)
-		if o.printed {
-			return err
-		}
-		return jsonOnFailure(s, o.json, err)
+		return runFetchNode(cmd, s, g, o, args)
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.all, "all", false, "fetch every platform, concurrently")
@@ -241,18 +236,14 @@ func runFetchNode(cmd *cobra.Command, s *Streams, g *globalOptions, o *fetchNode
 		}
 	}
 	if o.json {
-		o.printed = true
-		doc := map[string]any{"ok": err == nil, "runtime": spec.rt.Base, "version": version, "mirror": fetch.Redact(opts.Mirror), "files": nonNil(results), "targets": fetchTargetStatus(targets, results, err)}
+		doc := map[string]any{"runtime": spec.rt.Base, "version": version, "mirror": fetch.Redact(opts.Mirror), "files": nonNil(results), "targets": fetchTargetStatus(targets, results, err)}
 		if spec.rt == fetch.Node {
 			doc["node_version"] = version
 		}
 		if pinned != nil {
 			doc["pinned"] = pinned
 		}
-		if err != nil {
-			doc["error"], doc["kind"] = describe(err), errorKind(err)
-		}
-		if jerr := writeJSON(s.Out, doc); jerr != nil {
+		if jerr := writeDoc(s.Out, doc, err); jerr != nil {
 			return errors.Join(err, jerr)
 		}
 	} else {

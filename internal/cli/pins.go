@@ -180,7 +180,8 @@ func findTauriDir(flag, want string) (string, error) {
 func requireTauriDir(command string) (string, error) {
 	dir, err := findTauriDir("--config", "with the tauri.conf.json to use")
 	if errors.Is(err, tauri.ErrNoTauriDir) {
-		return "", fmt.Errorf("%w under the working directory: run %s in the app repository or pass --config FILE", err, strings.TrimSpace("nizepack "+command))
+		return "", &hintError{Err: fmt.Errorf("%w under the working directory", err), Sep: ": ",
+			Hint: fmt.Sprintf("run %s in the app repository or pass --config FILE", strings.TrimSpace("nizepack "+command))}
 	}
 	return dir, err
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -45,7 +44,7 @@ func runPlatforms(s *Streams, o *platformsOptions) error {
 		for _, t := range all {
 			rows = append(rows, row{t.Name, append([]string{}, t.Aliases...), t.Triple, t.NodeDist, fetch.BinaryName(t), t.Slices})
 		}
-		return writeJSON(s.Out, rows)
+		return writeDoc(s.Out, map[string]any{"platforms": rows}, nil)
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLATFORM\tALIASES\tRUST TRIPLE\tNODE DIST\tSIDECAR FILE")
@@ -57,13 +56,4 @@ func runPlatforms(s *Streams, o *platformsOptions) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, strings.Join(t.Aliases, ","), t.Triple, dist, fetch.BinaryName(t))
 	}
 	return tw.Flush()
-}
-
-func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
 }

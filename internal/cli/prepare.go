@@ -180,22 +180,23 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 			printWarnings(s, sum.Verify.Warnings)
 			printProblems(s, sum.Verify.Problems)
 		}
-		if err := reportPrepare(s, o.json, sum); err != nil {
+		if err := reportPrepare(s, o.json, sum, runErr); err != nil {
 			return err
 		}
 	}
 	return runErr
 }
 
-// reportPrepare prints the summary (stdout), and under GitHub Actions appends the written paths
-// to $GITHUB_OUTPUT and a Markdown table to $GITHUB_STEP_SUMMARY.
-func reportPrepare(s *Streams, asJSON bool, sum *prepare.Summary) error {
+// reportPrepare prints the summary (stdout; with --json one document, failed when runErr is not
+// nil), and under GitHub Actions appends the written paths to $GITHUB_OUTPUT and a Markdown
+// table to $GITHUB_STEP_SUMMARY.
+func reportPrepare(s *Streams, asJSON bool, sum *prepare.Summary, runErr error) error {
 	if asJSON {
 		out := *sum
 		for i := range out.Steps {
 			out.Steps[i].Written = nonNil(out.Steps[i].Written)
 		}
-		if err := writeJSON(s.Out, out); err != nil {
+		if err := writeDoc(s.Out, out, runErr); err != nil {
 			return err
 		}
 	} else {

@@ -54,11 +54,20 @@ func rerunCommand(cmd *cobra.Command, args, drop []string, extra ...string) stri
 	return strings.Join(append(parts, extra...), " ")
 }
 
-// hintError adds a hint that depends on how the command was run to an error.
+// hintError adds a hint that depends on how the command was run to an error: the fix, apart
+// from the facts in a --json document.
 type hintError struct {
 	Err  error
 	Hint string
+	Sep  string // between the error and the hint; "" is "; "
 }
 
-func (e *hintError) Error() string { return e.Err.Error() + "; " + e.Hint }
+func (e *hintError) sep() string {
+	if e.Sep == "" {
+		return "; "
+	}
+	return e.Sep
+}
+
+func (e *hintError) Error() string { return e.Err.Error() + e.sep() + e.Hint }
 func (e *hintError) Unwrap() error { return e.Err }

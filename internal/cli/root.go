@@ -49,10 +49,21 @@ const (
 	ExitChanged = 3
 )
 
-// UsageError is a mistake in how nizepack was called: exit 2.
-type UsageError struct{ Err error }
+// UsageError is a mistake in how nizepack was called: exit 2. Hint, when set, is the fix the
+// message does not already say, shown in parentheses after it.
+type UsageError struct {
+	Err  error
+	Hint string
+	// flags: the command line's flags could not be parsed, so --json may not have been read.
+	flags bool
+}
 
-func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Error() string {
+	if e.Hint != "" {
+		return e.Err.Error() + " (" + e.Hint + ")"
+	}
+	return e.Err.Error()
+}
 func (e *UsageError) Unwrap() error { return e.Err }
 
 func usageErrorf(format string, args ...any) error {
@@ -66,15 +77,35 @@ func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code
 
 // Main runs nizepack with args and returns the process exit code.
 func Main(ctx context.Context, s Streams, args []string) int {
+	stdout := &stdoutWatch{w: s.Out}
+	s.Out = stdout
 	root := NewRoot(&s)
 	root.SetArgs(args)
 	root.SetIn(s.In)
-	root.SetOut(s.Out)
+	root.SetOut(stdout)
 	root.SetErr(s.Err)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
+	code := exitCode(ctx, s, err)
+	if !stdout.written && wantsJSON(cmd, args, err) {
+		// The run failed before its command printed its document (or printed none): this is it.
+		docErr := err
+		var in Interrupted
+		if ctx.Err() != nil && errors.As(context.Cause(ctx), &in) {
+			docErr = in
+		}
+		if jerr := writeDoc(stdout, nil, docErr); jerr != nil {
+			fmt.Fprintf(s.Err, "nizepack: writing the --json document: %v\n", jerr)
+		}
+	}
+	return code
+}
+
+// exitCode reports a failed run's error on stderr (unless the command already did) and returns
+// its exit code.
+func exitCode(ctx context.Context, s Streams, err error) int {
 	var in Interrupted
 	if ctx.Err() != nil && errors.As(context.Cause(ctx), &in) {
 		fmt.Fprintf(s.Err, "nizepack: %s\n", in.Error())
@@ -146,7 +177,7 @@ func NewRoot(s *Streams) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &UsageError{Err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
+		return &UsageError{Err: err, Hint: fmt.Sprintf("see `%s --help`", c.CommandPath()), flags: true}
 	})
 	root.PersistentFlags().StringVar(&g.versionsFile, "versions", "", "pins file to read and write instead of the app's (default: versions.env, scripts/node-version.env and scripts/bun-version.env at the app root when present, over the embedded pins)")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print no progress, only results and errors")

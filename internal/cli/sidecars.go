@@ -29,7 +29,7 @@ atomically with mode 0755, after checking its format and CPU against the platfor
 macos-universal installs both macOS slices and a fat Mach-O of the two. No PLATFORM means host.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return jsonOnFailure(s, o.json, runSidecars(cmd, s, g, o, args))
+			return runSidecars(cmd, s, g, o, args)
 		},
 	}
 	f := cmd.Flags()
@@ -63,7 +63,7 @@ func runSidecars(cmd *cobra.Command, s *Streams, g *globalOptions, o *sidecarsOp
 		return err
 	}
 	if o.json {
-		return writeJSON(s.Out, done)
+		return writeDoc(s.Out, map[string]any{"platform": t.Name, "installed": nonNil(done)}, nil)
 	}
 	for _, d := range done {
 		fmt.Fprintln(s.Out, d.Path)

@@ -50,7 +50,7 @@ A failure names the step and shows the server's stderr, and exits 1.`,
   nizepack smoke --node /usr/local/bin/node --bundle dist/pglite`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return jsonOnFailure(s, o.json, runSmoke(cmd, s, g, o, args))
+			return runSmoke(cmd, s, g, o, args)
 		},
 	}
 	f := cmd.Flags()
@@ -111,7 +111,7 @@ func runSmoke(cmd *cobra.Command, s *Streams, g *globalOptions, o *smokeOptions,
 		return err
 	}
 	if o.json {
-		return writeJSON(s.Out, map[string]any{"platform": t.Name, "passed": true, "result": res})
+		return writeDoc(s.Out, map[string]any{"platform": t.Name, "passed": true, "result": res}, nil)
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tTIME\tDETAIL")

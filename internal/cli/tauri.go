@@ -75,7 +75,7 @@ config is current, 3 when a rewrite would change it, 1 when it could not tell (a
 invalid config), 2 for a usage error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return jsonOnFailure(s, o.json, runTauri(cmd, s, g, o))
+			return runTauri(cmd, s, g, o)
 		},
 	}
 	f := cmd.Flags()
@@ -142,8 +142,12 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 		}
 	}
 	if o.check {
+		var stale error
+		if len(changed) > 0 {
+			stale = &changedError{Message: fmt.Sprintf("%d Tauri config file(s) need rewriting", len(changed)), Hint: fmt.Sprintf("run `%s`", rerunCommand(cmd, nil, []string{"check", "json"}))}
+		}
 		if o.json {
-			if err := writeJSON(s.Out, map[string]any{"check": true, "needs_rewrite": nonNil(changed), "up_to_date": nonNil(unchanged)}); err != nil {
+			if err := writeDoc(s.Out, map[string]any{"check": true, "needs_rewrite": nonNil(changed), "up_to_date": nonNil(unchanged)}, stale); err != nil {
 				return err
 			}
 		} else {
@@ -151,8 +155,8 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 				s.Out.Write(c.Diff())
 			}
 		}
-		if len(changed) > 0 {
-			rep.Warnf("%d Tauri config file(s) need rewriting; run `%s`", len(changed), rerunCommand(cmd, nil, []string{"check", "json"}))
+		if stale != nil {
+			rep.Warnf("%s", describe(stale))
 			return &ExitError{Code: ExitChanged}
 		}
 		rep.Infof("Tauri config is up to date")
@@ -166,7 +170,7 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 		rep.Infof("%s: already up to date", f)
 	}
 	if o.json {
-		return writeJSON(s.Out, map[string]any{"check": false, "written": nonNil(written), "up_to_date": nonNil(unchanged)})
+		return writeDoc(s.Out, map[string]any{"check": false, "written": nonNil(written), "up_to_date": nonNil(unchanged)}, nil)
 	}
 	for _, f := range written {
 		fmt.Fprintln(s.Out, f)

@@ -58,19 +58,23 @@ func runVerify(cmd *cobra.Command, s *Streams, g *globalOptions, o *verifyOption
 	if err != nil {
 		return err
 	}
+	var problems error
+	if !r.OK() {
+		problems = &problemsError{Platform: t.Name, Problems: len(r.Problems), Checked: len(r.Checked)}
+	}
 	if o.json {
 		if r.Problems == nil {
 			r.Problems = []verify.Problem{}
 		}
-		if err := writeJSON(s.Out, r); err != nil {
+		if err := writeDoc(s.Out, r, problems); err != nil {
 			return err
 		}
 	} else {
 		printWarnings(s, r.Warnings)
 		printProblems(s, r.Problems)
 	}
-	if !r.OK() {
-		fmt.Fprintf(s.Err, "nizepack: verify %s: %d problem(s) in %d checked path(s)\n", t.Name, len(r.Problems), len(r.Checked))
+	if problems != nil {
+		fmt.Fprintf(s.Err, "nizepack: %s\n", problems)
 		return &ExitError{Code: ExitFailure}
 	}
 	if !o.json {

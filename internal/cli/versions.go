@@ -70,7 +70,7 @@ func runVersions(s *Streams, g *globalOptions, o *versionsOptions) error {
 		rows = append(rows, r)
 	}
 	if o.json {
-		return writeJSON(s.Out, rows)
+		return writeDoc(s.Out, map[string]any{"pins": rows}, nil)
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
@@ -216,6 +216,17 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 	}
 	change := changes[0]
 
+	// --check that found a change fails with it (exit 3): the first file changed says which.
+	var stale error
+	for _, ch := range changes {
+		if o.check && ch.Changed && stale == nil {
+			if move {
+				stale = &changedError{Message: fmt.Sprintf("%s: NODE_VERSION %s is behind Node v%s (LTS %s, %s)", ch.Path, current, rel.Version, rel.LTS, rel.Date), Hint: "run `nizepack versions update`"}
+			} else {
+				stale = &changedError{Message: fmt.Sprintf("%s: checksum pins of Node v%s are missing or differ", ch.Path, current), Hint: "run `nizepack versions update --pin-checksums`"}
+			}
+		}
+	}
 	if o.json {
 		doc := map[string]any{
 			"current": current, "newest": rel.Version, "lts": rel.LTS, "date": rel.Date,
@@ -224,7 +235,7 @@ func runVersionsUpdate(cmd *cobra.Command, s *Streams, g *globalOptions, o *vers
 		if len(changes) > 1 {
 			doc["other_files"] = changes[1:]
 		}
-		if err := writeJSON(s.Out, doc); err != nil {
+		if err := writeDoc(s.Out, doc, stale); err != nil {
 			return err
 		}
 	} else {

@@ -129,6 +129,12 @@ var steps = []step{
 // Run prepares the app for opts.Target. It returns the summary of every step that ran, and a
 // *StepError naming the first step that failed.
 func Run(ctx context.Context, opts Options) (*Summary, error) {
+	return run(ctx, opts, steps)
+}
+
+// run runs steps in order: a skipped one is recorded with its reason, the first that fails
+// ends the run.
+func run(ctx context.Context, opts Options, steps []step) (*Summary, error) {
 	t := opts.Target
 	rep := report.Or(opts.Report)
 	if opts.Node.OutDir == "" {
