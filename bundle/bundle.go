@@ -12,7 +12,6 @@ package bundle
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,11 +29,6 @@ import (
 
 	"github.com/nize/nizepack/report"
 )
-
-// canonicalServer is nizepack's own pglite-server.mjs, bundled when the app has none.
-//
-//go:embed pglite-server.mjs
-var canonicalServer []byte
 
 const (
 	// ServerFile is the bundle's name in the output dir.
@@ -200,7 +194,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		Output:     fmt.Sprintf("file=%s platform=%s banner=%q", outFile, opts.Platform, opts.Banner),
 	}
 	if entry == "" {
-		s.EmbeddedSHA256 = sha256Hex(canonicalServer)
+		s.EmbeddedSHA256 = embeddedSHA256
 	}
 	source := canonicalServer
 	if entry != "" {
@@ -256,14 +250,15 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		MinifySyntax:      opts.Minify,
 		LogLevel:          api.LogLevelSilent,
 		Plugins:           []api.Plugin{vectorPlugin(pkgDir, &vectorErr), infoPlugin(pkgDir, &infoErr), assets.plugin()},
+		EntryPoints:       []string{entry},
 	}
 	if opts.Sourcemap {
 		build.Sourcemap = api.SourceMapLinked
 	}
 	if entry == "" {
-		build.Stdin = &api.StdinOptions{Contents: string(canonicalServer), ResolveDir: pkgDir, Sourcefile: embeddedEntryName, Loader: api.LoaderJS}
-	} else {
-		build.EntryPoints = []string{entry}
+		// The embedded folder (server.go): the entry and its modules come from nizepack itself.
+		build.EntryPoints = []string{embeddedEntryName}
+		build.Plugins = append([]api.Plugin{serverPlugin(pkgDir)}, build.Plugins...)
 	}
 	if opts.Banner != "" {
 		build.Banner = map[string]string{"js": opts.Banner}
@@ -472,7 +467,9 @@ func formatMessage(pkgDir string, m api.Message) string {
 		return m.Text
 	}
 	file := m.Location.File
-	if file != embeddedEntryName && !filepath.IsAbs(file) {
+	if m.Location.Namespace == serverNamespace {
+		file = embeddedLabel(strings.TrimPrefix(file, serverNamespace+":"))
+	} else if file != embeddedEntryName && !filepath.IsAbs(file) {
 		file = filepath.Join(pkgDir, filepath.FromSlash(file))
 	}
 	return fmt.Sprintf("%s:%d:%d: %s", file, m.Location.Line, m.Location.Column+1, m.Text)

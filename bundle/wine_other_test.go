@@ -1,0 +1,5 @@
+//go:build !windows
+
+package bundle
+
+func underWine() bool { return false }
