@@ -278,7 +278,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		rep.Infof("%s calls require() at run time: adding a createRequire banner", outFile)
 		build.Banner = map[string]string{"js": RequireBanner}
 		assets = newAssetCollector(reserved...)
-		build.Plugins = []api.Plugin{vectorPlugin(pkgDir, &vectorErr), infoPlugin(pkgDir, &infoErr), assets.plugin()}
+		build.Plugins[len(build.Plugins)-1] = assets.plugin() // a fresh collector; the others as they were
 		if br = api.Build(build); len(br.Errors) > 0 {
 			return nil, buildError(entryName, pkgDir, br.Errors)
 		}
