@@ -1,11 +1,9 @@
 package nizepack_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
+	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +16,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/nize/nizepack/internal/pgserver"
 )
 
 // Commands for the bundle_*.txtar scripts, which run the bundled PGlite server with the
@@ -69,13 +69,8 @@ const (
 	serverExitTimeout  = 30 * time.Second
 )
 
-type pgProc struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr *syncBuffer
-	extra  *syncBuffer // stdout after the port line: must stay empty
-	done   chan struct{}
-}
+// pgProc is a server the script started: the one driver the product uses (internal/pgserver).
+type pgProc = pgserver.Process
 
 var (
 	pgProcsMu sync.Mutex
@@ -105,7 +100,7 @@ func cmdPgserver(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("no running server %s", args[1])
 		}
 		if args[0] == "closein" {
-			ts.Check(p.stdin.Close())
+			ts.Check(p.CloseStdin())
 			return
 		}
 		pgWait(ts, args[1], p)
@@ -138,8 +133,7 @@ func pgStart(ts *testscript.TestScript, neg bool, name string, args []string) {
 			pgProcsMu.Lock()
 			defer pgProcsMu.Unlock()
 			for _, p := range pgProcs[ts] {
-				p.cmd.Process.Kill()
-				<-p.done
+				p.Kill()
 			}
 			delete(pgProcs, ts)
 		})
@@ -150,70 +144,42 @@ func pgStart(ts *testscript.TestScript, neg bool, name string, args []string) {
 	}
 	pgProcsMu.Unlock()
 
-	cmd := nodeCmd(ts, args)
-	stdout, err := cmd.StdoutPipe()
+	node, err := exec.LookPath("node")
 	ts.Check(err)
-	stdin, err := cmd.StdinPipe()
-	ts.Check(err)
-	p := &pgProc{cmd: cmd, stdin: stdin, stderr: &syncBuffer{}, extra: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = p.stderr
 	start := time.Now()
-	ts.Check(cmd.Start())
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		first := true
-		for sc.Scan() {
-			if first {
-				lines <- sc.Text()
-				first = false
-				continue
-			}
-			p.extra.Write([]byte(sc.Text() + "\n"))
+	p, err := pgserver.Start(context.Background(), pgserver.Options{Runtime: node, Args: args, Dir: ts.MkAbs("."), StartTimeout: serverStartTimeout})
+	if neg {
+		if err == nil {
+			p.Kill()
+			ts.Fatalf("server %s announced %q; expected it to fail", name, p.Line.Raw)
 		}
-		close(lines)
-		cmd.Wait()
-		close(p.done)
-	}()
-
-	select {
-	case line, ok := <-lines:
-		if neg {
-			if ok {
-				cmd.Process.Kill()
-				<-p.done
-				ts.Fatalf("server %s announced %q; expected it to fail", name, line)
-			}
-			<-p.done
-			fmt.Fprint(ts.Stderr(), p.stderr.String())
-			if cmd.ProcessState.Success() {
-				ts.Fatalf("server %s exited 0 without a port; expected a failure", name)
-			}
-			ts.Logf("server %s failed after %v with exit code %d", name, time.Since(start).Round(time.Millisecond), cmd.ProcessState.ExitCode())
-			return
+		if p == nil {
+			ts.Fatalf("server %s: %v", name, err)
 		}
-		if !ok {
-			<-p.done
-			ts.Fatalf("server %s exited (%v) without announcing a port; stderr:\n%s", name, cmd.ProcessState, p.stderr.String())
+		exit := p.ExitErr()
+		fmt.Fprint(ts.Stderr(), p.Stderr())
+		if exit == nil {
+			ts.Fatalf("server %s exited 0 without a port; expected a failure", name)
 		}
-		var msg struct {
-			Port *int `json:"port"`
-		}
-		if err := json.Unmarshal([]byte(line), &msg); err != nil || msg.Port == nil || *msg.Port <= 0 || !portFirst.MatchString(line) {
-			cmd.Process.Kill()
-			<-p.done
-			ts.Fatalf("server %s first stdout line %q is not {\"port\": N}", name, line)
-		}
-		ts.Logf("server %s listening on port %d after %v", name, *msg.Port, time.Since(start).Round(time.Millisecond))
-		ts.Setenv(strings.ToUpper(name)+"_PORT", strconv.Itoa(*msg.Port))
-		pgProcsMu.Lock()
-		procs[name] = p
-		pgProcsMu.Unlock()
-	case <-time.After(serverStartTimeout):
-		cmd.Process.Kill()
-		<-p.done
-		ts.Fatalf("server %s announced no port within %v; stderr:\n%s", name, serverStartTimeout, p.stderr.String())
+		ts.Logf("server %s failed after %v: %v", name, time.Since(start).Round(time.Millisecond), exit)
+		return
 	}
+	if err != nil {
+		stderr := ""
+		if p != nil {
+			stderr = p.Stderr()
+		}
+		ts.Fatalf("server %s: %v; stderr:\n%s", name, err, stderr)
+	}
+	if !portFirst.MatchString(p.Line.Raw) {
+		p.Kill()
+		ts.Fatalf("server %s first stdout line %q does not start with \"port\"", name, p.Line.Raw)
+	}
+	ts.Logf("server %s listening on port %d after %v", name, p.Line.Port, time.Since(start).Round(time.Millisecond))
+	ts.Setenv(strings.ToUpper(name)+"_PORT", strconv.Itoa(p.Line.Port))
+	pgProcsMu.Lock()
+	procs[name] = p
+	pgProcsMu.Unlock()
 }
 
 func pgStop(ts *testscript.TestScript, name, signal string) {
@@ -233,37 +199,32 @@ func pgStop(ts *testscript.TestScript, name, signal string) {
 	default:
 		ts.Fatalf("unknown signal %s (TERM or KILL)", signal)
 	}
-	ts.Check(p.cmd.Process.Signal(sig))
-	select {
-	case <-p.done:
-	case <-time.After(serverExitTimeout):
-		p.cmd.Process.Kill()
-		<-p.done
+	ts.Check(p.Signal(sig))
+	if !p.Wait(serverExitTimeout) {
+		p.Kill()
 		ts.Fatalf("server %s did not exit within %v of SIG%s", name, serverExitTimeout, signal)
 	}
-	fmt.Fprint(ts.Stderr(), p.stderr.String())
-	if extra := p.extra.String(); extra != "" {
+	fmt.Fprint(ts.Stderr(), p.Stderr())
+	if extra := p.ExtraStdout(); extra != "" {
 		ts.Fatalf("server %s wrote more than the port line to stdout:\n%s", name, extra)
 	}
-	if signal == "TERM" && !p.cmd.ProcessState.Success() {
-		ts.Fatalf("server %s ended with %v after SIGTERM; want exit 0", name, p.cmd.ProcessState)
+	if exit := p.ExitErr(); signal == "TERM" && exit != nil {
+		ts.Fatalf("server %s ended with %v after SIGTERM; want exit 0", name, exit)
 	}
 }
 
 func pgWait(ts *testscript.TestScript, name string, p *pgProc) {
 	start := time.Now()
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		ts.Fatalf("server %s did not exit by itself within 10 s; stderr:\n%s", name, p.stderr.String())
+	if !p.Wait(10 * time.Second) {
+		ts.Fatalf("server %s did not exit by itself within 10 s; stderr:\n%s", name, p.Stderr())
 	}
 	ts.Logf("server %s exited %v after the wait began", name, time.Since(start).Round(time.Millisecond))
 	pgProcsMu.Lock()
 	delete(pgProcs[ts], name)
 	pgProcsMu.Unlock()
-	fmt.Fprint(ts.Stderr(), p.stderr.String())
-	if !p.cmd.ProcessState.Success() {
-		ts.Fatalf("server %s ended with %v; want exit 0", name, p.cmd.ProcessState)
+	fmt.Fprint(ts.Stderr(), p.Stderr())
+	if exit := p.ExitErr(); exit != nil {
+		ts.Fatalf("server %s ended with %v; want exit 0", name, exit)
 	}
 }
 
@@ -312,22 +273,4 @@ func cmdNomodules(ts *testscript.TestScript, neg bool, args []string) {
 			return
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -171,8 +171,8 @@ func makeSeed(ctx context.Context, seed Seed, database, dir string, packages map
 		timeout = 5 * time.Minute
 	}
 	srv, err := pgserver.Start(ctx, pgserver.Options{
-		Runtime: node, Server: filepath.Join(dir, ServerFile), DataDir: data,
-		Args: []string{"--database=" + database}, Dir: work, StartTimeout: timeout,
+		Runtime: node, Args: pgserver.ServerArgs(filepath.Join(dir, ServerFile), data, "--database="+database),
+		Dir: work, StartTimeout: timeout,
 	})
 	defer srv.Kill()
 	fail := func(problem string) (*File, error) {

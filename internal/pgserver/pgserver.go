@@ -30,13 +30,23 @@ var StopByStdin = runtime.GOOS == "windows"
 
 // Options say how to start a server.
 type Options struct {
-	Runtime string   // node or bun (required)
-	Server  string   // the bundled server .mjs (required)
-	DataDir string   // --db
-	Args    []string // more arguments, e.g. --database=nize
-	Dir     string   // the process's working dir; "" means the caller's
+	Runtime string // node or bun (required)
+	// Args are the runtime's arguments: the server and its flags, as ServerArgs makes them the
+	// way the app passes them.
+	Args []string
+	Dir  string // the process's working dir; "" means the caller's
 	// StartTimeout bounds the wait for the port line (default 3 minutes).
 	StartTimeout time.Duration
+}
+
+// ServerArgs are the arguments the app starts the server with: the bundle, --db, --port=0 and
+// more (e.g. --database=nize), plus --exit-on-stdin-close where Stop closes stdin (Windows).
+func ServerArgs(server, dataDir string, more ...string) []string {
+	args := append([]string{server, "--db=" + dataDir, "--port=0"}, more...)
+	if StopByStdin {
+		args = append(args, "--exit-on-stdin-close")
+	}
+	return args
 }
 
 // PortLine is the server's first stdout line: {"port": N, ...}. The canonical server adds facts
@@ -50,6 +60,8 @@ type PortLine struct {
 	Seeded *bool `json:"seeded,omitempty"`
 	// PGlite is the version of PGlite the server bundles, when it says.
 	PGlite string `json:"pglite,omitempty"`
+	// Raw is the line as the server printed it.
+	Raw string `json:"-"`
 }
 
 // Process is a running server.
@@ -67,11 +79,7 @@ type Process struct {
 // Start runs the server and waits for its port line. On an error the process is gone; the
 // returned Process (non-nil once the process was started) still has its stderr.
 func Start(ctx context.Context, opts Options) (*Process, error) {
-	args := append([]string{opts.Server, "--db=" + opts.DataDir, "--port=0"}, opts.Args...)
-	if StopByStdin {
-		args = append(args, "--exit-on-stdin-close")
-	}
-	p := &Process{cmd: exec.Command(opts.Runtime, args...)}
+	p := &Process{cmd: exec.Command(opts.Runtime, opts.Args...)}
 	p.cmd.Dir = opts.Dir
 	// A stdin pipe always: the app spawns the server with stdin piped, and closing it is how
 	// Windows stops it.
@@ -124,6 +132,7 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 		}
 		p.Line = pl.PortLine
 		p.Line.Port = *pl.Port
+		p.Line.Raw = strings.TrimSpace(line)
 		return p, nil
 	case <-timer.C:
 		return fail(fmt.Errorf("no {\"port\": N} line within %s", timeout))
@@ -195,6 +204,28 @@ func (p *Process) Stop(timeout time.Duration) (string, error) {
 		return "", fmt.Errorf("the server did not exit cleanly after %s: %s", how, proc.ExitText(p.err))
 	}
 	return how + ", exit 0", nil
+}
+
+// Signal sends sig to the server.
+func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// CloseStdin closes the server's stdin (the app's pipe ending).
+func (p *Process) CloseStdin() error { return p.stdin.Close() }
+
+// Wait waits up to timeout for the server to exit by itself and reports whether it did.
+func (p *Process) Wait(timeout time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+// ExitErr is how the server ended (nil: exit 0), once it has (Wait, Stop or Kill).
+func (p *Process) ExitErr() error {
+	<-p.done
+	return p.err
 }
 
 // Kill ends the process if it still runs and waits for it.

@@ -58,7 +58,7 @@ func TestStopByClosingStdin(t *testing.T) {
 	} {
 		t.Run(c.mode, func(t *testing.T) {
 			t.Setenv("NIZEPACK_FAKE_SERVER", c.mode)
-			s, err := Start(context.Background(), Options{Runtime: os.Args[0], Server: "pglite-server.mjs", DataDir: t.TempDir(), StartTimeout: 30 * time.Second})
+			s, err := Start(context.Background(), Options{Runtime: os.Args[0], Args: ServerArgs("pglite-server.mjs", t.TempDir()), StartTimeout: 30 * time.Second})
 			if err != nil || s.Line.Port != 5999 {
 				t.Fatalf("start: %+v, err %v", s, err)
 			}
@@ -86,7 +86,7 @@ func TestStopByClosingStdin(t *testing.T) {
 // port is refused and the process is gone.
 func TestPortLine(t *testing.T) {
 	t.Setenv("NIZEPACK_FAKE_SERVER", "facts")
-	s, err := Start(context.Background(), Options{Runtime: os.Args[0], Server: "x.mjs", DataDir: t.TempDir()})
+	s, err := Start(context.Background(), Options{Runtime: os.Args[0], Args: ServerArgs("x.mjs", t.TempDir())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestPortLine(t *testing.T) {
 	}
 
 	t.Setenv("NIZEPACK_FAKE_SERVER", "plain")
-	s, err = Start(context.Background(), Options{Runtime: os.Args[0], Server: "x.mjs", DataDir: t.TempDir()})
+	s, err = Start(context.Background(), Options{Runtime: os.Args[0], Args: ServerArgs("x.mjs", t.TempDir())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestPortLine(t *testing.T) {
 
 	t.Setenv("NIZEPACK_FAKE_SERVER", "bad")
 	began := time.Now()
-	s, err = Start(context.Background(), Options{Runtime: os.Args[0], Server: "x.mjs", DataDir: t.TempDir()})
+	s, err = Start(context.Background(), Options{Runtime: os.Args[0], Args: ServerArgs("x.mjs", t.TempDir())})
 	if err == nil || !strings.Contains(err.Error(), `not {"port": N}`) {
 		t.Errorf("err = %v", err)
 	}

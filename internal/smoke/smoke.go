@@ -209,8 +209,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	rep.Infof("smoke: %s (%s %s)", StepStart, opts.Node, opts.Server)
 	t0 := time.Now()
 	srv, err := pgserver.Start(ctx, pgserver.Options{
-		Runtime: opts.Node, Server: opts.Server, DataDir: dataDir,
-		Args: []string{"--database=" + opts.Database}, StartTimeout: opts.StartTimeout,
+		Runtime: opts.Node, Args: pgserver.ServerArgs(opts.Server, dataDir, "--database="+opts.Database),
+		StartTimeout: opts.StartTimeout,
 	})
 	if err != nil {
 		return fail(StepStart, err)
