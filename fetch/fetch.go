@@ -53,7 +53,7 @@ const (
 )
 
 // DefaultTarKind is the tarball form used when none is asked for. Measured on a loopback
-// mirror with the real linux-x64 release (see bench/fetch-node.sh and the README): gz decodes
+// mirror with the real linux-x64 release (see bench/fetch-node.sh and docs/fetch.md): gz decodes
 // several times faster than xz in Go, which outweighs xz's smaller download on any link faster
 // than a few MB/s.
 const DefaultTarKind = KindTarGz

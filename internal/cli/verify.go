@@ -2,10 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nize/nizepack/internal/nize"
 	"github.com/nize/nizepack/internal/verify"
+	"github.com/nize/nizepack/tauri"
 )
 
 type verifyOptions struct {
@@ -54,7 +58,7 @@ func runVerify(cmd *cobra.Command, s *Streams, g *globalOptions, o *verifyOption
 	if err != nil {
 		return err
 	}
-	r, err := verify.Check(cmd.Context(), verify.Options{Project: p, Target: t, ConfigPath: o.config, SkipSidecars: o.skipSidecars, SidecarName: name})
+	r, err := verify.Check(cmd.Context(), verify.Options{Project: p, Target: t, ConfigPath: o.config, SkipSidecars: o.skipSidecars, SidecarName: name, BundleDirs: declaredBundleDirs(p)})
 	if err != nil {
 		return err
 	}
@@ -110,4 +114,26 @@ func printProblems(s *Streams, problems []verify.Problem) {
 			fmt.Fprintf(s.Err, "::error file=%s%s::%s\n", escapeProperty(pr.File), pos, escapeAnnotation(pr.Problem+"; fix: "+pr.Fix))
 		}
 	}
+}
+
+// declaredBundleDirs are the output dirs of the bundles nizepack.json declares, relative to the
+// Tauri dir (for verify's fix); none when there is no such file or it cannot be read (bundles
+// and prepare report that).
+func declaredBundleDirs(p *tauri.Project) []string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	tauriDir := filepath.Dir(p.Base.Path)
+	declared, err := nize.LoadBundles(appRootAbs(wd), tauriDir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, d := range declared {
+		if rel, err := filepath.Rel(tauriDir, d.Out); err == nil {
+			out = append(out, filepath.ToSlash(rel))
+		}
+	}
+	return out
 }

@@ -266,7 +266,13 @@ func (s *state) sidecars(r *StepResult) error {
 
 func (s *state) verify(r *StepResult) error {
 	skipSidecars := s.opts.Sidecars == nil
-	rp, err := verify.Check(s.ctx, verify.Options{Project: s.project, Target: s.opts.Target, ConfigPath: s.opts.ConfigPath, SkipSidecars: skipSidecars, SidecarName: s.opts.Node.Name})
+	var bundleDirs []string
+	for _, b := range s.opts.Bundles {
+		if rel, err := filepath.Rel(s.opts.TauriDir, b.Out); err == nil {
+			bundleDirs = append(bundleDirs, filepath.ToSlash(rel))
+		}
+	}
+	rp, err := verify.Check(s.ctx, verify.Options{Project: s.project, Target: s.opts.Target, ConfigPath: s.opts.ConfigPath, SkipSidecars: skipSidecars, SidecarName: s.opts.Node.Name, BundleDirs: bundleDirs})
 	if err != nil {
 		return err
 	}

@@ -73,3 +73,39 @@ func TestManifestWrittenByBundle(t *testing.T) {
 		t.Errorf("after changing an asset: %+v", r.Problems)
 	}
 }
+
+// The app's other JS bundles (nizepack.json) are checked against their manifests too: a glob
+// that still matches what is left of one does not hide its deleted bundle, and the fix builds it.
+func TestDeclaredBundleChecked(t *testing.T) {
+	root := t.TempDir()
+	pkg := filepath.Join(root, "pkg")
+	write(t, filepath.Join(pkg, "proxy.mjs"), "console.log('proxy');\n")
+	write(t, filepath.Join(root, "tauri", "tauri.conf.json"), `{"identifier": "x", "bundle": {"externalBin": ["binaries/bun"], "resources": {"resources/pglite/*": "pglite/", "resources/mcp/*": "mcp/"}}}`)
+	exe, _ := fakebin.Executable("linux", "amd64", "v1\n")
+	bun := filepath.Join(root, "tauri", "binaries", "bun-x86_64-unknown-linux-gnu")
+	os.MkdirAll(filepath.Dir(bun), 0o755)
+	if err := os.WriteFile(bun, exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []struct{ out, file string }{{"pglite", bundle.ServerFile}, {"mcp", "mcp.mjs"}} {
+		if _, err := bundle.Build(context.Background(), bundle.Options{Entry: filepath.Join(pkg, "proxy.mjs"), PackageDir: pkg, Out: filepath.Join(root, "tauri", "resources", b.out), File: b.file, NodeMajor: 22}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := tauri.OpenDir(filepath.Join(root, "tauri"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	linux, _ := target.Parse("linux-x86_64")
+	opts := Options{Project: p, Target: linux, BundleDirs: []string{"resources/mcp"}}
+	if r, err := Check(context.Background(), opts); err != nil || !r.OK() {
+		t.Fatalf("fresh bundles: %+v, %v", r, err)
+	}
+	if err := os.Remove(filepath.Join(root, "tauri", "resources", "mcp", "mcp.mjs")); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := Check(context.Background(), opts)
+	if len(r.Problems) != 1 || filepath.Base(r.Problems[0].File) != "mcp.mjs" || r.Problems[0].Fix != "`nizepack bundles` (the bundle nizepack.json declares there)" {
+		t.Errorf("after deleting the declared bundle: %+v", r.Problems)
+	}
+}

@@ -38,6 +38,10 @@ type Options struct {
 	// SkipSidecars leaves out the Rust sidecars (every externalBin entry but node), for runs
 	// before the Rust build.
 	SkipSidecars bool
+	// BundleDirs are the output dirs of the app's other JS bundles (nizepack.json), relative to
+	// the Tauri dir with forward slashes: a resource there that is missing is fixed by
+	// `nizepack bundles`.
+	BundleDirs []string
 }
 
 // Problem is one thing `tauri build` would trip over.
@@ -96,6 +100,7 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	v.externalBins(bundle["externalBin"])
 	v.resources(bundle["resources"])
 	v.manifest(bundle["resources"])
+	v.bundleManifests()
 	if t.GOOS == "darwin" {
 		v.entitlements(bundle["externalBin"])
 	}
@@ -374,6 +379,11 @@ func (v *verifier) resourceFix(pat, file string) string {
 	case clean == "resources/pg" || strings.HasPrefix(clean, "resources/pg/"):
 		return v.cmd("tauri") + " (it moves the old resources/pg entries to resources/pglite), then " + v.cmd("bundle-pglite")
 	}
+	for _, d := range v.opts.BundleDirs {
+		if clean == d || strings.HasPrefix(clean, d+"/") {
+			return v.cmd("bundles") + " (the bundle " + nize.BundlesFile + " declares there)"
+		}
+	}
 	return "create it, or correct bundle.resources in " + file
 }
 
@@ -390,6 +400,19 @@ func (v *verifier) manifest(resources any) {
 	v.r.Checked = append(v.r.Checked, checked...)
 	for _, p := range problems {
 		v.problem(p.Path, p.What, fix)
+	}
+}
+
+// bundleManifests checks the app's other JS bundles (nizepack.json) against their manifests,
+// as manifest does the PGlite bundle: a deleted or changed file of theirs is a problem even
+// while a glob still matches what is left.
+func (v *verifier) bundleManifests() {
+	for _, d := range v.opts.BundleDirs {
+		checked, problems := bundle.CheckOutput(v.rel(d))
+		v.r.Checked = append(v.r.Checked, checked...)
+		for _, p := range problems {
+			v.problem(p.Path, p.What, v.cmd("bundles")+" (the bundle "+nize.BundlesFile+" declares there)")
+		}
 	}
 }
 
