@@ -65,12 +65,14 @@ var scriptConds = map[string]func() bool{
 //	[pgliteapp]  testdata/app is installed (npm ci), see script_bundle_test.go
 //	[realapp]    testdata/realapp is installed (npm ci at its root), see script_realapp_test.go
 //	[bunapp]     testdata/bunapp and testdata/bunbin are installed (npm ci in each)
+//	[taurideb]   cargo, dpkg, dpkg-deb and testdata/tauriapp (the Tauri CLI, npm ci), see script_tauribundle_test.go
 var toolConds = map[string]func() bool{
 	"node":      func() bool { return onPath("node") },
 	"psql":      func() bool { return onPath("psql") },
 	"pgliteapp": pgliteApp,
 	"realapp":   realApp,
 	"bunapp":    bunApp,
+	"taurideb":  tauriDeb,
 }
 
 func onPath(prog string) bool {
@@ -97,7 +99,7 @@ func condition(cond string) (bool, error) {
 }
 
 // scriptSetups run before each script, e.g. to export paths to fixtures.
-var scriptSetups = []func(env *testscript.Env) error{setupFetch, setupBundle, setupSmoke, setupTauri, setupSeed, setupRealApp, setupBunApp}
+var scriptSetups = []func(env *testscript.Env) error{setupFetch, setupBundle, setupSmoke, setupTauri, setupSeed, setupRealApp, setupBunApp, setupTauriBundle}
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
