@@ -70,15 +70,18 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 	}
 	var opts bundle.Options
 	opts.Reporter = newReporter(s, g)
-	name, err := sidecarName(s, g, "")
-	if err != nil {
+	var readsSeeds bool
+	if opts.Entry, opts.PackageDir, readsSeeds, err = locateEntry(s, opts.Reporter, wd, o.entry, o.packageDir, !o.noSeed); err != nil {
 		return err
 	}
-	if opts.Seed, err = o.seedFlags.resolve(opts.Reporter, optionalTauriDir(), "", name); err != nil {
-		return err
-	}
-	if opts.Entry, opts.PackageDir, err = locateEntry(s, opts.Reporter, wd, o.entry, o.packageDir, opts.Seed.Node != ""); err != nil {
-		return err
+	if readsSeeds { // an entry that reads none gets none: no Node needed
+		name, err := sidecarName(s, g, "")
+		if err != nil {
+			return err
+		}
+		if opts.Seed, err = o.seedFlags.resolve(opts.Reporter, optionalTauriDir(), "", name); err != nil {
+			return err
+		}
 	}
 	if opts.Out = o.out; o.out == "" {
 		if opts.Out, err = tauriSubdir(o.config, filepath.FromSlash(nize.BundleDir), "--out"); err != nil {
@@ -125,7 +128,7 @@ func runBundlePglite(cmd *cobra.Command, s *Streams, g *globalOptions, o *bundle
 // server in place of the app's own entry, or an entry that reads no seed when one is wanted.
 // An empty entry flag takes $NIZEPACK_PGLITE_ENTRY, relative to the app's root (build hooks
 // have no flags, and run in a dir of their own).
-func locateEntry(s *Streams, rep report.Reporter, wd, entry, packageDir string, seedWanted bool) (string, string, error) {
+func locateEntry(s *Streams, rep report.Reporter, wd, entry, packageDir string, seedWanted bool) (entryPath, pkgDir string, readsSeeds bool, err error) {
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
 			return p
@@ -144,20 +147,19 @@ func locateEntry(s *Streams, rep report.Reporter, wd, entry, packageDir string, 
 		}
 	}
 	entryPath, pkgDir, appEntry := nize.Locate(root, entry, abs(packageDir))
+	if readsSeeds, err = bundle.EntryReadsSeeds(entryPath); err != nil {
+		return "", "", false, err
+	}
 	if appEntry != "" {
 		rel := bundleShownPath(wd, appEntry)
 		rep.Infof("bundling nizepack's canonical PGlite server in place of %s: a drop-in (same flags, same {\"port\": N} line) that adds %s; to bundle the app's own instead, pass --entry %s", rel, nize.CanonicalAdds, verify.ShellQuote(rel))
 	}
 	if entryPath != "" && seedWanted {
-		reads, err := bundle.EntryReadsSeeds(entryPath)
-		if err != nil {
-			return "", "", err
-		}
-		if !reads {
+		if !readsSeeds {
 			rep.Warnf("%s does not read nizepack's seed, so the bundle has none: the app's first start runs initdb (5–25 s instead of 1–3 s), and the entry lacks the rest of what nizepack's canonical server adds (%s); drop --entry (and %s) to bundle the canonical server, a drop-in with the same flags and port line", bundleShownPath(wd, entryPath), nize.CanonicalAdds, entryEnv)
 		}
 	}
-	return entryPath, pkgDir, nil
+	return entryPath, pkgDir, readsSeeds, nil
 }
 
 // bundleNodeMajor is the major of the pinned Node version: esbuild's engine target.

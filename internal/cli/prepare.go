@@ -132,11 +132,14 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if smoke.Runnable(t) == nil {
 		hostNode = nize.RuntimeSidecar(opts.TauriDir, runtimeName, t)
 	}
-	if opts.Bundle.Seed, err = o.seedFlags.resolve(rep, opts.TauriDir, hostNode, nodeReq.Name); err != nil {
+	var readsSeeds bool
+	if opts.Bundle.Entry, opts.Bundle.PackageDir, readsSeeds, err = locateEntry(s, rep, wd, o.entry, o.packageDir, !o.noSeed); err != nil {
 		return err
 	}
-	if opts.Bundle.Entry, opts.Bundle.PackageDir, err = locateEntry(s, rep, wd, o.entry, o.packageDir, opts.Bundle.Seed.Node != ""); err != nil {
-		return err
+	if readsSeeds { // an entry that reads none gets none: no runtime needed
+		if opts.Bundle.Seed, err = o.seedFlags.resolve(rep, opts.TauriDir, hostNode, nodeReq.Name); err != nil {
+			return err
+		}
 	}
 
 	declared, err := nize.LoadBundles(appRootAbs(wd), opts.TauriDir)

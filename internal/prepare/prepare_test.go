@@ -177,7 +177,7 @@ func TestRunSteps(t *testing.T) {
 			if got := sum.Written(); !reflect.DeepEqual(got, c.written) {
 				t.Errorf("Written() = %q, want %q", got, c.written)
 			}
-			if sum.Total <= 0 {
+			if sum.Total < 0 { // 0 is possible: Windows' clock can be that coarse for fake steps
 				t.Errorf("total %s", sum.Total)
 			}
 			all := strings.Join(rep.lines, "\n")
