@@ -93,6 +93,10 @@ type Options struct {
 	// config and every overlay as Tauri wants them (see NormalizeExternalBin); an entry that
 	// then repeats another is dropped.
 	NormalizeExternalBins bool
+	// RenameExternalBins renames bundle.externalBin entries (old path → new) in the base config
+	// and every overlay, keeping their place; an old entry whose new name is already listed is
+	// dropped. (A sidecar renamed for the app: binaries/node → binaries/nize-node.)
+	RenameExternalBins map[string]string
 	// Resources rename bundle.resources entries, in list form and in map form (key and target).
 	Resources []ResourceMove
 	// Entitlements, when not "", makes a macOS build's entitlements grant every key of Grant:
@@ -281,6 +285,7 @@ func Rewrite(f *File, opts Options) ([]byte, error) {
 		if opts.NormalizeExternalBins {
 			normalizeList(arr)
 		}
+		renameList(arr, opts.RenameExternalBins)
 		for _, bin := range opts.ExternalBins {
 			if !hasPath(arr, bin) {
 				appendString(arr, bin, st, 2)
@@ -331,6 +336,32 @@ func normalizeList(arr *hujson.Array) {
 		if changed {
 			arr.Elements[i].Value = hujson.String(n)
 		}
+		i++
+	}
+}
+
+// renameList renames the entries that renames names (old → new) in place, dropping one whose
+// new name is listed already.
+func renameList(arr *hujson.Array, renames map[string]string) {
+	if len(renames) == 0 {
+		return
+	}
+	byKey := map[string]string{}
+	for from, to := range renames {
+		byKey[pathKey(from)] = to
+	}
+	for i := 0; i < len(arr.Elements); {
+		s, ok := stringOf(arr.Elements[i])
+		to, rename := byKey[pathKey(s)]
+		if !ok || !rename || pathKey(to) == pathKey(s) {
+			i++
+			continue
+		}
+		if hasPath(arr, to) {
+			removeElement(arr, i)
+			continue
+		}
+		arr.Elements[i].Value = hujson.String(to)
 		i++
 	}
 }

@@ -465,3 +465,26 @@ func TestEmbeddedSchemaIsVendored(t *testing.T) {
 		t.Error("tauri/config.schema.json differs from testdata/tauri/config.schema.json")
 	}
 }
+
+// A renamed sidecar's old entry is renamed in place, in the base and in overlays; one whose new
+// name is listed already is dropped; a second run changes nothing.
+func TestRenameExternalBins(t *testing.T) {
+	opts := Options{ExternalBins: []string{"binaries/nize-node"}, RenameExternalBins: map[string]string{"binaries/node": "binaries/nize-node"}}
+	for _, c := range []struct{ name, in, want, platform string }{
+		{"base", `{"bundle": {"externalBin": ["binaries/api", "binaries/node", "binaries/term"]}}`, `{"bundle": {"externalBin": ["binaries/api", "binaries/nize-node", "binaries/term"]}}`, ""},
+		{"./ prefixed", `{"bundle": {"externalBin": ["./binaries/node"]}}`, `{"bundle": {"externalBin": ["binaries/nize-node"]}}`, ""},
+		{"both listed", `{"bundle": {"externalBin": ["binaries/nize-node", "binaries/node"]}}`, `{"bundle": {"externalBin": ["binaries/nize-node"]}}`, ""},
+		{"overlay", `{"bundle": {"externalBin": ["binaries/node"]}}`, `{"bundle": {"externalBin": ["binaries/nize-node"]}}`, "linux"},
+		{"nothing to rename", `{"bundle": {"externalBin": ["binaries/bun"]}}`, `{"bundle": {"externalBin": ["binaries/bun", "binaries/nize-node"]}}`, ""},
+	} {
+		got, err := Rewrite(&File{Path: "x", Platform: c.platform, Data: []byte(c.in)}, opts)
+		if err != nil || string(got) != c.want {
+			t.Errorf("%s: got %s, %v; want %s", c.name, got, err, c.want)
+			continue
+		}
+		again, _ := Rewrite(&File{Path: "x", Platform: c.platform, Data: got}, opts)
+		if string(again) != string(got) {
+			t.Errorf("%s: a second run changed %s to %s", c.name, got, again)
+		}
+	}
+}

@@ -105,12 +105,16 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if spec.rt == fetch.Node && nodeReq.Name != "" {
 		runtimeName = nodeReq.Name
 	}
+	migration := nize.MigrationFor(runtimeName) // bun: already listed
+	if spec.rt == fetch.Node {
+		migration = nize.Migration(runtimeName) // a renamed node sidecar's old entry renamed too
+	}
 	rep := newReporter(s, g)
 	opts := prepare.Options{
 		Target:     t,
 		TauriDir:   tauriDir,
 		ConfigPath: o.config,
-		Tauri:      nize.MigrationFor(runtimeName),
+		Tauri:      migration,
 		Fetch:      fetchOpts,
 		Node:       nodeReq,
 		Report:     rep,

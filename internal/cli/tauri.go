@@ -94,14 +94,16 @@ invalid config), 2 for a usage error.`,
 }
 
 func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions) error {
+	var renames map[string]string
 	if !cmd.Flags().Changed("external-bin") {
 		name, err := sidecarName(s, g, o.sidecar)
 		if err != nil {
 			return err
 		}
-		o.bins = nize.Migration(name).ExternalBins
+		mig := nize.Migration(name)
+		o.bins, renames = mig.ExternalBins, mig.RenameExternalBins
 	}
-	opts := tauri.Options{ExternalBins: o.bins, NormalizeExternalBins: true, HookRewrites: nize.HookRewrites()}
+	opts := tauri.Options{ExternalBins: o.bins, NormalizeExternalBins: true, RenameExternalBins: renames, HookRewrites: nize.HookRewrites()}
 	if o.entitle {
 		opts.Entitlements, opts.Grant = nize.EntitlementsFile, nize.NodeEntitlements()
 	}
@@ -126,7 +128,7 @@ func runTauri(cmd *cobra.Command, s *Streams, g *globalOptions, o *tauriOptions)
 	}
 	if !cmd.Flags().Changed("external-bin") && projectRuntime(p).rt == fetch.Bun {
 		// An app that ships Bun has its runtime: node is added only to an app that ships none.
-		opts.ExternalBins = nize.MigrationFor(fetch.Bun.Base).ExternalBins
+		opts.ExternalBins, opts.RenameExternalBins = nize.MigrationFor(fetch.Bun.Base).ExternalBins, nil
 	}
 	changes, err := tauri.Plan(p, opts)
 	if err != nil {

@@ -110,7 +110,12 @@ func Migration(nodeName string) tauri.Options {
 	if nodeName == "" {
 		nodeName = DefaultSidecarName
 	}
-	return MigrationFor(nodeName)
+	opts := MigrationFor(nodeName)
+	if nodeName != DefaultSidecarName {
+		// A sidecar renamed for the app (NODE_SIDECAR_NAME): its old entry is renamed in place.
+		opts.RenameExternalBins = map[string]string{BinariesDir + "/" + DefaultSidecarName: BinariesDir + "/" + nodeName}
+	}
+	return opts
 }
 
 // MigrationFor is Migration for an app whose runtime sidecar is name (node's, or bun: already
