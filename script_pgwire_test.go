@@ -29,7 +29,11 @@ import (
 //	                          by dropping the socket), each preparing sqlx_s_1, creating a temp
 //	                          table and setting work_mem: every connect and statement succeeds and
 //	                          none sees the previous one's state
-//	pgwire pool PORT N        N concurrent queries through a pgxpool of max 1 connection
+//	pgwire pool PORT N [MAX]  N concurrent queries through a pgxpool of MAX connections (default
+//	                          1), every third one in a transaction that inserts and commits
+//	pgwire sqlx PORT N        sqlx's naming on 5 connections at once: each prepares sqlx_s_1 and
+//	                          sqlx_s_2, then runs N interleaved transactions using them (every
+//	                          fourth rolled back); the committed rows are all there
 //	pgwire copy PORT          COPY FROM STDIN fails with 0A000 and the connection keeps working
 //	pgwire raw PORT [startup] HEX...
 //	                          sends the bytes (after a valid startup with "startup"), then prints
@@ -67,7 +71,16 @@ func cmdPgwire(ts *testscript.TestScript, neg bool, args []string) {
 	case "pool":
 		n, err := strconv.Atoi(argAt(ts, args, 2))
 		ts.Check(err)
-		pgwirePool(ctx, ts, port, n)
+		maxConns := 1
+		if len(args) > 3 {
+			maxConns, err = strconv.Atoi(args[3])
+			ts.Check(err)
+		}
+		pgwirePool(ctx, ts, port, n, int32(maxConns))
+	case "sqlx":
+		n, err := strconv.Atoi(argAt(ts, args, 2))
+		ts.Check(err)
+		pgwireSqlx(ctx, ts, port, n)
 	case "copy":
 		pgwireCopy(ctx, ts, port)
 	case "raw":
@@ -156,13 +169,15 @@ func pgwireReconnect(ctx context.Context, ts *testscript.TestScript, port string
 	fmt.Fprintf(ts.Stdout(), "%d connections: clean sessions\n", n)
 }
 
-func pgwirePool(ctx context.Context, ts *testscript.TestScript, port string, n int) {
+func pgwirePool(ctx context.Context, ts *testscript.TestScript, port string, n int, maxConns int32) {
 	cfg, err := pgxpool.ParseConfig(pgURL(port))
 	ts.Check(err)
-	cfg.MaxConns = 1
+	cfg.MaxConns = maxConns
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	ts.Check(err)
 	defer pool.Close()
+	_, err = pool.Exec(ctx, "CREATE TABLE IF NOT EXISTS pooled (i int)")
+	ts.Check(err)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := 0; i < n; i++ {
@@ -170,6 +185,20 @@ func pgwirePool(ctx context.Context, ts *testscript.TestScript, port string, n i
 		go func(i int) {
 			defer wg.Done()
 			var got int
+			if i%3 == 0 {
+				err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+					if _, err := tx.Exec(ctx, "INSERT INTO pooled VALUES ($1)", i); err != nil {
+						return err
+					}
+					return tx.QueryRow(ctx, "SELECT $1::int * 2", i).Scan(&got)
+				})
+				if err != nil {
+					errs <- fmt.Errorf("transaction %d: %w", i, err)
+				} else if got != 2*i {
+					errs <- fmt.Errorf("transaction %d: got %d", i, got)
+				}
+				return
+			}
 			if err := pool.QueryRow(ctx, "SELECT $1::int * 2", i).Scan(&got); err != nil {
 				errs <- fmt.Errorf("query %d: %w", i, err)
 			} else if got != 2*i {
@@ -188,6 +217,80 @@ func pgwirePool(ctx context.Context, ts *testscript.TestScript, port string, n i
 		ts.Fatalf("%d of %d pool queries failed", failed, n)
 	}
 	fmt.Fprintf(ts.Stdout(), "pool: %d of %d queries ok\n", n, n)
+}
+
+func pgwireSqlx(ctx context.Context, ts *testscript.TestScript, port string, n int) {
+	const conns = 5
+	var cs [conns]*pgx.Conn
+	for i := range cs {
+		c, err := pgConnect(ctx, port)
+		if err != nil {
+			ts.Fatalf("connection %d: %v", i+1, err)
+		}
+		defer c.Close(context.Background())
+		cs[i] = c
+	}
+	_, err := cs[0].Exec(ctx, "CREATE TABLE IF NOT EXISTS sqlx_rows (conn int, i int)")
+	ts.Check(err)
+	_, err = cs[0].Exec(ctx, "DELETE FROM sqlx_rows")
+	ts.Check(err)
+	// Every connection prepares the same names, as sqlx does, before any runs them.
+	for i, c := range cs {
+		if _, err := c.Prepare(ctx, "sqlx_s_1", "SELECT $1::int + 1"); err != nil {
+			ts.Fatalf("connection %d: prepare sqlx_s_1: %v", i+1, err)
+		}
+		if _, err := c.Prepare(ctx, "sqlx_s_2", "INSERT INTO sqlx_rows (conn, i) VALUES ($1, $2)"); err != nil {
+			ts.Fatalf("connection %d: prepare sqlx_s_2: %v", i+1, err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	committed := make([]int, conns)
+	for k, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < n; i++ {
+				tx, err := c.Begin(ctx)
+				if err != nil {
+					errs <- fmt.Errorf("connection %d, round %d: begin: %w", k+1, i, err)
+					return
+				}
+				var got int
+				if err := tx.QueryRow(ctx, "sqlx_s_1", i).Scan(&got); err != nil || got != i+1 {
+					errs <- fmt.Errorf("connection %d, round %d: sqlx_s_1: %v (got %d)", k+1, i, err, got)
+					return
+				}
+				if _, err := tx.Exec(ctx, "sqlx_s_2", k, i); err != nil {
+					errs <- fmt.Errorf("connection %d, round %d: sqlx_s_2: %w", k+1, i, err)
+					return
+				}
+				if i%4 == 3 {
+					err = tx.Rollback(ctx)
+				} else {
+					err = tx.Commit(ctx)
+					committed[k]++
+				}
+				if err != nil {
+					errs <- fmt.Errorf("connection %d, round %d: end: %w", k+1, i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		ts.Fatalf("%v", err)
+	}
+	for k := range cs {
+		var got int
+		ts.Check(cs[0].QueryRow(ctx, "SELECT count(*) FROM sqlx_rows WHERE conn = $1", k).Scan(&got))
+		if got != committed[k] {
+			ts.Fatalf("connection %d: %d rows, want the %d committed", k+1, got, committed[k])
+		}
+	}
+	fmt.Fprintf(ts.Stdout(), "sqlx: %d connections, %d transactions each: ok\n", conns, n)
 }
 
 func pgwireCopy(ctx context.Context, ts *testscript.TestScript, port string) {

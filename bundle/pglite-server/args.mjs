@@ -23,7 +23,7 @@ export function parseOptions(argv) {
         db: { type: "string" },
         port: { type: "string", default: "0" },
         database: { type: "string", default: "postgres" },
-        "max-connections": { type: "string", default: "1" },
+        "max-connections": { type: "string", default: "16" },
         host: { type: "string", default: "127.0.0.1" },
         "parent-pid": { type: "string" },
         "exit-on-stdin-close": { type: "boolean", default: false },

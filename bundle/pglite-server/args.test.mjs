@@ -9,7 +9,7 @@ test("defaults", () => {
     db: path.resolve("data"),
     port: 0,
     database: "postgres",
-    maxConnections: 1,
+    maxConnections: 16,
     host: "127.0.0.1",
     parentPid: null,
     exitOnStdinClose: false,

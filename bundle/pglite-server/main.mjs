@@ -31,11 +31,17 @@
 //     dir, failed init): one line on stderr, exit 1, no stack trace.
 //   - SIGTERM/SIGINT, the death of --parent-pid, EOF on stdin with --exit-on-stdin-close: stop
 //     accepting, CHECKPOINT and close the database, release the lock, exit 0.
-//   - Clients: PGlite is ONE Postgres session. The server admits --max-connections clients at a
-//     time (default 1) and refuses one more with SQLSTATE 53300; when the last client leaves it
-//     rolls back and runs DISCARD ALL, so the next connection starts with a clean session. Frames
-//     are checked before pglite-socket sees them (a bad one drops that client), and
-//     COPY ... FROM STDIN, which would kill PGlite, fails with SQLSTATE 0A000 instead (front.mjs).
+//   - Clients: PGlite is ONE Postgres session. The front (front.mjs) serves up to
+//     --max-connections clients at once (default 16; one more gets SQLSTATE 53300) over its one
+//     connection to pglite-socket, the way PgBouncer serves a pool in transaction mode: each
+//     client's transaction runs alone in its turn while the others wait (FATAL 57014 after 30 s),
+//     named prepared statements and portals are renamed per client (sqlx_s_1 on five
+//     connections never collides), SETs are kept per client, what a leaving client left is
+//     undone (its statements closed, its SQL PREPAREs, temp tables and advisory locks released;
+//     ROLLBACK and DISCARD ALL when it was the last client), and LISTEN, DISCARD ALL and
+//     DEALLOCATE ALL are refused with 0A000. Frames are checked before pglite-socket sees them
+//     (a bad one drops that client), and COPY ... FROM STDIN, which would kill PGlite, fails
+//     with SQLSTATE 0A000 instead.
 
 import { Console } from "node:console";
 import net from "node:net";
@@ -173,7 +179,7 @@ async function main() {
   const started = await startBackend(db);
   backend = started.backend;
   if (stopping) return;
-  front = new Front({ maxConnections: opts.maxConnections, backendPath: started.path, otherDatabases });
+  front = new Front({ maxConnections: opts.maxConnections, backendPath: started.path, database: opened.served, otherDatabases });
   let port;
   try {
     port = await front.listen(opts.host, opts.port);

@@ -262,3 +262,184 @@ export function changesDatabases(sql) {
     statements(sql, scs).some((st) => ["create", "drop", "alter"].includes(st.lead[0]) && st.lead[1] === "database"),
   );
 }
+
+// statementTokens reads s into its statements, each { start, end, tokens }: the offsets of its
+// first and last token and its first `limit` tokens as { kind, text } (a word lower-cased, a
+// quoted identifier unquoted, anything else as written). onWord, when given, sees every word
+// (lower-cased) of every statement, past the limit too.
+export function statementTokens(s, scs = true, limit = Infinity, onWord = null) {
+  const out = [];
+  let cur = null;
+  lex(s, scs, (kind, a, b) => {
+    if (kind === "semi") {
+      if (cur) out.push(cur);
+      cur = null;
+      return;
+    }
+    if (!cur) cur = { start: a, end: b, tokens: [] };
+    cur.end = b;
+    if (cur.tokens.length >= limit) {
+      if (onWord && kind === "word" && b - a <= 40) onWord(s.slice(a, b).toLowerCase());
+      return;
+    }
+    let text = s.slice(a, b);
+    if (kind === "word") {
+      text = text.toLowerCase();
+      if (onWord) onWord(text);
+    } else if (kind === "ident") text = unquoteIdent(text);
+    cur.tokens.push({ kind, text });
+  });
+  if (cur) out.push(cur);
+  return out;
+}
+
+function unquoteIdent(t) {
+  if (/^u&/i.test(t)) return t.slice(3, -1).replace(/""/g, '"'); // U&"..." escapes are not read
+  return t.slice(1, t.endsWith('"') && t.length > 1 ? -1 : undefined).replace(/""/g, '"');
+}
+
+// quoteIdent is name as a quoted identifier.
+export function quoteIdent(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+const ADVISORY_SESSION_LOCK = /^pg_(try_)?advisory_lock(_shared)?$/;
+
+// sessionEffects reads what the SQL does to the session beyond its own transaction, for the
+// front to track (the session is shared by every client, see front.mjs):
+//   sets: [{ name, sql, reset }] session-level SETs (not SET LOCAL), with the statement's own
+//         text to run it again and the statement that undoes it
+//   resets: [name] RESET name; resetAll: RESET ALL
+//   prepares / deallocates: [name] SQL-level PREPARE name / DEALLOCATE name
+//   tempTables: [name] CREATE TEMP TABLE name
+//   advisory: it calls a session-level advisory lock function; setConfig: it calls set_config()
+//   refusal: null, or the reason it must not run on a shared session (LISTEN, DISCARD ALL,
+//            DEALLOCATE ALL), read both with standard_conforming_strings on and off like COPY
+export function sessionEffects(sql) {
+  const fx = {
+    sets: [],
+    resets: [],
+    resetAll: false,
+    prepares: [],
+    deallocates: [],
+    tempTables: [],
+    advisory: false,
+    setConfig: false,
+    refusal: null,
+  };
+  if (!/set|prepare|deallocate|temp|advisory|listen|discard/i.test(sql)) return fx;
+  const words = /advisory|set_config/i.test(sql);
+  const onWord = (word) => {
+    if (ADVISORY_SESSION_LOCK.test(word)) fx.advisory = true;
+    else if (word === "set_config") fx.setConfig = true;
+  };
+  for (const scs of [false, true]) {
+    for (const st of statementTokens(sql, scs, 4)) {
+      const r = refusalOf(st.tokens);
+      if (r && !fx.refusal) fx.refusal = r;
+    }
+  }
+  for (const st of statementTokens(sql, true, 16, words ? onWord : null)) {
+    const t = st.tokens;
+    const w = (i) => (t[i] && t[i].kind === "word" ? t[i].text : null);
+    const name = (i) => (t[i] && (t[i].kind === "word" || t[i].kind === "ident") ? t[i].text : null);
+    switch (w(0)) {
+      case "set": {
+        const set = setOf(t);
+        if (set) fx.sets.push({ ...set, sql: sql.slice(st.start, st.end) });
+        break;
+      }
+      case "reset": {
+        if (w(1) === "all") fx.resetAll = true;
+        else {
+          const set = setOf([{ kind: "word", text: "set" }, ...t.slice(1)]);
+          if (set) fx.resets.push(set.name);
+        }
+        break;
+      }
+      case "prepare":
+        if (w(1) !== "transaction" || (t[2] && t[2].kind !== "string")) {
+          if (name(1)) fx.prepares.push(name(1));
+        }
+        break;
+      case "deallocate": {
+        const i = w(1) === "prepare" ? 2 : 1;
+        if (name(i) && w(i) !== "all") fx.deallocates.push(name(i));
+        break;
+      }
+      case "create": {
+        let i = 1;
+        if (w(i) === "global" || w(i) === "local") i++;
+        if (w(i) !== "temp" && w(i) !== "temporary") break;
+        i++;
+        if (w(i) === "unlogged") i++;
+        if (w(i) !== "table") break;
+        i++;
+        if (w(i) === "if" && w(i + 1) === "not" && w(i + 2) === "exists") i += 3;
+        // pg_temp.name: the table is the last part of a dotted name.
+        while (name(i) && t[i + 1] && t[i + 1].text === "." && name(i + 2)) i += 2;
+        if (name(i)) fx.tempTables.push(name(i));
+        break;
+      }
+    }
+  }
+  return fx;
+}
+
+// setOf reads a SET statement's tokens into { name, reset }, or null for one that lasts only as
+// long as its transaction (SET LOCAL, SET TRANSACTION, SET CONSTRAINTS) or is not tracked
+// (SET SESSION CHARACTERISTICS).
+function setOf(t) {
+  let i = 1;
+  const w = (k) => (t[k] && t[k].kind === "word" ? t[k].text : null);
+  if (w(i) === "local") return null;
+  if (w(i) === "session") {
+    if (w(i + 1) === "authorization") return { name: "session_authorization", reset: "RESET SESSION AUTHORIZATION" };
+    if (w(i + 1) === "characteristics") return null;
+    i++;
+  }
+  switch (w(i)) {
+    case "transaction":
+    case "constraints":
+      return null;
+    case "time":
+      if (w(i + 1) === "zone") return { name: "timezone", reset: "RESET timezone" };
+      break;
+    case "names":
+      return { name: "client_encoding", reset: "RESET client_encoding" };
+    case "schema":
+      return { name: "search_path", reset: "RESET search_path" };
+    case "role":
+      return { name: "role", reset: "RESET ROLE" };
+    case "xml":
+      if (w(i + 1) === "option") return { name: "xmloption", reset: "RESET xmloption" };
+      break;
+  }
+  // name[.name] up to = or TO (or the end, for RESET).
+  const parts = [];
+  for (; t[i]; i++) {
+    const k = t[i];
+    if (k.kind === "word" && k.text === "to") break;
+    if (k.kind === "other" && k.text === "=") break;
+    if (k.kind === "other" && k.text === ".") continue;
+    if (k.kind !== "word" && k.kind !== "ident") return null;
+    parts.push(k.kind === "word" ? k.text : k.text.toLowerCase());
+  }
+  if (parts.length === 0) return null;
+  const name = parts.join(".");
+  return { name, reset: `RESET ${parts.map(quoteIdent).join(".")}` };
+}
+
+function refusalOf(t) {
+  const w = (k) => (t[k] && t[k].kind === "word" ? t[k].text : null);
+  if (w(0) === "listen") {
+    return "LISTEN is not supported by pglite-server: its clients share one PGlite session, so a notification could not be told to the client that listens";
+  }
+  if (w(0) === "discard" && w(1) === "all") {
+    return "DISCARD ALL is not supported by pglite-server: its clients share one PGlite session, and it would drop the other clients' prepared statements (the server resets a client's own state when it disconnects)";
+  }
+  if (w(0) === "deallocate" && (w(1) === "all" || (w(1) === "prepare" && w(2) === "all"))) {
+    return "DEALLOCATE ALL is not supported by pglite-server: its clients share one PGlite session, and it would drop the other clients' prepared statements; deallocate statements by name";
+  }
+  return null;
+}

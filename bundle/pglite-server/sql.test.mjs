@@ -77,3 +77,39 @@ test("unterminated quotes and comments run to the end", () => {
     assert.equal(copyFromStdin(sql), false, sql);
   }
 });
+
+test("sessionEffects: what a statement leaves on the session", async () => {
+  const { sessionEffects } = await import("./sql.mjs");
+  const pick = (sql) => {
+    const fx = sessionEffects(sql);
+    const out = {};
+    for (const [k, v] of Object.entries(fx)) if ((Array.isArray(v) && v.length) || v === true || (typeof v === "string" && v)) out[k] = v;
+    return out;
+  };
+  assert.deepEqual(pick("SET search_path = nowhere"), {
+    sets: [{ name: "search_path", reset: 'RESET "search_path"', sql: "SET search_path = nowhere" }],
+  });
+  assert.deepEqual(pick("select 1; SET SESSION work_mem TO '7MB'; select 2").sets.map((s) => s.sql), ["SET SESSION work_mem TO '7MB'"]);
+  assert.deepEqual(pick("SET TIME ZONE 'UTC'").sets[0].name, "timezone");
+  assert.deepEqual(pick("SET SCHEMA 'app'").sets[0].name, "search_path");
+  assert.deepEqual(pick('set "MyApp".user_id = 5').sets[0].name, "myapp.user_id");
+  assert.deepEqual(pick("SET LOCAL work_mem = '1MB'"), {});
+  assert.deepEqual(pick("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"), {});
+  assert.deepEqual(pick("UPDATE t SET a = 1"), {});
+  assert.deepEqual(pick("SELECT 'SET x = 1'"), {});
+  assert.deepEqual(pick("RESET work_mem"), { resets: ["work_mem"] });
+  assert.deepEqual(pick("RESET ALL"), { resetAll: true });
+  assert.deepEqual(pick("PREPARE p(int) AS SELECT $1"), { prepares: ["p"] });
+  assert.deepEqual(pick("DEALLOCATE PREPARE p"), { deallocates: ["p"] });
+  assert.deepEqual(pick("CREATE TEMP TABLE IF NOT EXISTS pg_temp.\"T\" (a int)"), { tempTables: ["T"] });
+  assert.deepEqual(pick("create local temporary table leak (a int)"), { tempTables: ["leak"] });
+  assert.deepEqual(pick("CREATE TABLE t (a int)"), {});
+  assert.deepEqual(pick("SELECT pg_advisory_lock(1)"), { advisory: true });
+  assert.deepEqual(pick("SELECT pg_advisory_xact_lock(1)"), {});
+  assert.deepEqual(pick("select set_config('a.b', 'x', false)"), { setConfig: true });
+  for (const sql of ["LISTEN x", "discard all", "DEALLOCATE ALL", "deallocate prepare all", "SELECT 1; /* */ LISTEN x"]) {
+    assert.match(pick(sql).refusal, /is not supported by pglite-server: its clients share one PGlite session/, sql);
+  }
+  assert.deepEqual(pick("SELECT 'LISTEN x'"), {});
+  assert.deepEqual(pick("DISCARD TEMP"), {});
+});

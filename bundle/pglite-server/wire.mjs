@@ -10,6 +10,8 @@ export const CANCEL_REQUEST = 80877102;
 export const MAX_STARTUP_PACKET = 10000; // Postgres' own limit
 export const MAX_MESSAGE = 256 * 1024 * 1024;
 export const FRONTEND_TYPES = "BCDEFHPQSXcdfp"; // every message type a 3.0 frontend may send
+export const BACKEND_TYPES = "123ACDEGHIKNRSTVWZcdnstv"; // ... and a 3.0 backend
+export const MAX_BACKEND_MESSAGE = 1024 * 1024 * 1024 + 1024; // a DataRow of a 1 GiB value
 
 export const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
 
@@ -55,7 +57,10 @@ export class ProtocolError extends Error {
 // message in 64 KiB chunks costs one 64 MiB copy, not the 512 of concatenating each chunk onto
 // what came before.
 export class FrameReader {
-  constructor() {
+  // types: the message types allowed (a frontend's by default); max: the longest length.
+  constructor(types = FRONTEND_TYPES, max = MAX_MESSAGE) {
+    this.types = types;
+    this.max = max;
     this.chunks = [];
     this.first = 0; // index of the first chunk still held
     this.length = 0; // bytes held
@@ -115,6 +120,26 @@ export class FrameReader {
     }
   }
 
+  // complete: does it hold a whole message? It throws ProtocolError like message().
+  complete() {
+    const h = this.header();
+    return h !== null && this.length >= 1 + h.len;
+  }
+
+  // header returns the next message's { type, len } once its 5 header bytes are in, else null.
+  // It throws ProtocolError on a type not allowed or a length out of bounds.
+  header() {
+    const h = this.peek(5);
+    if (!h) return null;
+    const type = String.fromCharCode(h[0]);
+    const len = h.readInt32BE(1);
+    if (!this.types.includes(type)) {
+      throw new ProtocolError("08P01", `invalid ${this.types === FRONTEND_TYPES ? "frontend" : "backend"} message type ${h[0]}`);
+    }
+    if (len < 4 || len > this.max) throw new ProtocolError("08P01", `invalid message length ${len} (type ${type})`);
+    return { type, len };
+  }
+
   // startup returns the next startup-phase packet (length-prefixed, no type byte), or null
   // while it is incomplete. It throws ProtocolError on a length Postgres would refuse.
   startup() {
@@ -130,14 +155,9 @@ export class FrameReader {
   // included), or null while it is incomplete. It throws ProtocolError on a type a 3.0
   // frontend cannot send or a length out of bounds, as soon as the header is in.
   message() {
-    const h = this.peek(5);
-    if (!h) return null;
-    const type = String.fromCharCode(h[0]);
-    const len = h.readInt32BE(1);
-    if (!FRONTEND_TYPES.includes(type)) throw new ProtocolError("08P01", `invalid frontend message type ${h[0]}`);
-    if (len < 4 || len > MAX_MESSAGE) throw new ProtocolError("08P01", `invalid message length ${len} (type ${type})`);
-    if (this.length < 1 + len) return null;
-    return { type, msg: this.take(1 + len) };
+    const h = this.header();
+    if (!h || this.length < 1 + h.len) return null;
+    return { type: h.type, msg: this.take(1 + h.len) };
   }
 }
 
