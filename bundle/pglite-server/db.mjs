@@ -81,11 +81,22 @@ export async function openDatabase(dir, database) {
     if (served !== database) {
       say(`PGlite ${pgliteVersion} serves database ${served} whatever --database says (asked for ${database}); clients get ${served}`);
     }
-    return { db, served };
+    return { db, served, defaults: await sessionDefaults(db) };
   } catch (err) {
     if (db) await db.close().catch(() => {});
     throw new CleanError(`cannot open PGlite data dir ${dir} (database ${database}): ${openFailure(err, pgLog)}`);
   }
+}
+
+// sessionDefaults are the settings the session starts with that a RESET would not give back:
+// PGlite 0.3.x sets search_path to public for its session while the value a RESET returns to
+// is pg_catalog, so after a client's RESET ALL (or the front's DISCARD ALL) every table in public
+// would seem gone. The front sets these again after each reset (name → SET statement).
+async function sessionDefaults(db) {
+  const { rows } = await db.query(
+    "SELECT name, setting FROM pg_settings WHERE setting IS DISTINCT FROM reset_val AND context IN ('user', 'superuser') ORDER BY name",
+  );
+  return new Map(rows.map((r) => [r.name, `SET ${r.name} TO '${String(r.setting).replace(/'/g, "''")}'`]));
 }
 
 async function servedDatabase(db) {

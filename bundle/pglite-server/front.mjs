@@ -126,7 +126,11 @@ export class Front {
     database = "postgres",
     turnTimeoutMs = TURN_TIMEOUT_MS,
     otherDatabases = { missing: false, why: "", finishing: null },
+    defaults = new Map(),
   }) {
+    // defaults: the session's own settings a RESET would not give back (db.mjs), name → SET;
+    // set again after every reset the front makes.
+    this.defaults = defaults;
     this.max = maxConnections;
     this.backendPath = backendPath;
     this.database = database;
@@ -353,7 +357,7 @@ export class Front {
   prepareTurn(session) {
     for (const [name, e] of this.applied) {
       if (!session.sets.has(name)) {
-        this.send(queryFrame(e.reset), session, "S");
+        this.send(queryFrame(this.defaults.get(name) || e.reset), session, "S");
         this.applied.delete(name);
       }
     }
@@ -381,6 +385,7 @@ export class Front {
     if (this.clients.size === 0) {
       if (!owner) msgs.push(queryFrame("ROLLBACK"));
       msgs.push(queryFrame("DISCARD ALL"));
+      for (const sql of this.defaults.values()) msgs.push(queryFrame(sql));
       onRun = () => {
         this.applied.clear();
         this.unnamedOwner = null;
@@ -397,6 +402,7 @@ export class Front {
       if (session.advisory) msgs.push(queryFrame("SELECT pg_advisory_unlock_all()"));
       if (session.setConfig) {
         msgs.push(queryFrame("RESET ALL"));
+        for (const sql of this.defaults.values()) msgs.push(queryFrame(sql));
         onRun = () => this.applied.clear();
       }
     }
@@ -700,13 +706,22 @@ class Session {
       this.sets.set(s.name, s);
       applied.set(s.name, s);
     }
+    // A RESET of a setting the session starts with otherwise (front.defaults: search_path on
+    // PGlite 0.3.x) is this client's own change: the others get the default back at their turn.
+    const ownReset = (name) => {
+      const e = { name, sql: `RESET ${name}`, reset: `RESET ${name}` };
+      this.sets.set(name, e);
+      applied.set(name, e);
+    };
     for (const name of fx.resets) {
       this.sets.delete(name);
       applied.delete(name);
+      if (this.front.defaults.has(name)) ownReset(name);
     }
     if (fx.resetAll) {
       this.sets.clear();
       applied.clear();
+      for (const name of this.front.defaults.keys()) ownReset(name);
     }
     for (const name of fx.prepares) this.prepared.add(name);
     for (const name of fx.deallocates) this.prepared.delete(name);

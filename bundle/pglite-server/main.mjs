@@ -179,7 +179,7 @@ async function main() {
   const started = await startBackend(db);
   backend = started.backend;
   if (stopping) return;
-  front = new Front({ maxConnections: opts.maxConnections, backendPath: started.path, database: opened.served, otherDatabases });
+  front = new Front({ maxConnections: opts.maxConnections, backendPath: started.path, database: opened.served, otherDatabases, defaults: opened.defaults });
   let port;
   try {
     port = await front.listen(opts.host, opts.port);
