@@ -317,7 +317,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			if _, err := conn.Prepare(ctx, reusedStatement, "SELECT $1::int + 1"); err != nil {
 				return "", &SessionLeakError{Statement: reusedStatement, Err: err}
 			}
-			return reusedStatement + " prepared again on a new connection", nil
+			// What the last client committed is there for the next (PGlite 0.3.x's search_path
+			// after a session reset once hid it).
+			var n int
+			if err := conn.QueryRow(ctx, "SELECT count(*) FROM nizepack_smoke_items").Scan(&n); err != nil || n != 4 {
+				return "", fmt.Errorf("the table the last connection made is not there for the next (%d rows, %v)", n, err)
+			}
+			return reusedStatement + " prepared again on a new connection, the table still there", nil
 		}},
 	}
 	for _, st := range steps {
