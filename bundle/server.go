@@ -20,7 +20,7 @@ import (
 // serves the entry and its relative imports from the embedded folder, and its bare imports
 // (PGlite) resolve from the package dir like an app's own entry's.
 
-//go:embed pglite-server/*.mjs
+//go:embed pglite-server/*.mjs pglite-server/contract.json
 var serverFS embed.FS
 
 const (
@@ -96,7 +96,11 @@ func serverPlugin(pkgDir string) api.Plugin {
 					return api.OnLoadResult{}, err
 				}
 				js := string(src)
-				return api.OnLoadResult{Contents: &js, ResolveDir: pkgDir, Loader: api.LoaderJS}, nil
+				loader := api.LoaderJS
+				if strings.HasSuffix(args.Path, ".json") {
+					loader = api.LoaderJSON // contract.json
+				}
+				return api.OnLoadResult{Contents: &js, ResolveDir: pkgDir, Loader: loader}, nil
 			})
 		},
 	}

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,5 +53,31 @@ func TestServerSources(t *testing.T) {
 	}
 	if !readsSeeds(canonicalServer) {
 		t.Error("the entry does not declare the seed format")
+	}
+}
+
+// The Go/JS contract in one place (pglite-server/contract.json), checked on the Go side: the
+// names bundle writes beside the bundle and the seed format it makes are the ones the server
+// reads (contract.test.mjs checks the JS side).
+func TestServerContract(t *testing.T) {
+	var c struct {
+		SeedFile, SeedMeta, ManifestFile, PglitePackage string
+		SeedFormat                                      int
+	}
+	if err := json.Unmarshal(mustReadServer("contract.json"), &c); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct{ what, got, want string }{
+		{"SeedFile", SeedFile, c.SeedFile},
+		{"SeedMetaFile", SeedMetaFile, c.SeedMeta},
+		{"ManifestFile", ManifestFile, c.ManifestFile},
+		{"PGlitePackage", PGlitePackage, c.PglitePackage},
+	} {
+		if p.got != p.want || p.want == "" {
+			t.Errorf("%s = %q, the contract says %q", p.what, p.got, p.want)
+		}
+	}
+	if seedFormat != c.SeedFormat || !readsSeeds(canonicalServer) {
+		t.Errorf("seed format %d, the contract says %d; the entry reads it: %v", seedFormat, c.SeedFormat, readsSeeds(canonicalServer))
 	}
 }

@@ -12,12 +12,13 @@ import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 import { streamTarEntries } from "./tar.mjs";
 import { CleanError, describeFsError, mkdirAll, oneLine, say } from "./util.mjs";
+import contract from "./contract.json" with { type: "json" };
 
 // The seed `nizepack bundle-pglite` leaves beside the bundle: a gzipped tar of a first start's
 // data dir whose first entry, SEED_META, names its database and the PGlite that made it.
-export const SEED_FILE = "pglite-seed.tar.gz";
-export const SEED_META = "pglite-seed.json";
-export const MANIFEST_FILE = "nizepack-manifest.json";
+export const SEED_FILE = contract.seedFile;
+export const SEED_META = contract.seedMeta;
+export const MANIFEST_FILE = contract.manifestFile;
 // Present in the data dir while a seed is being unpacked: a dir holding it is ours to clear.
 export const UNPACKING = ".pglite-seed-unpacking";
 // Present while the databases a seeded first start writes after opening are owed (see
@@ -81,7 +82,7 @@ function bundleManifest(seedPath) {
   } catch (err) {
     throw new CleanError(`refusing the seed ${seedPath}: cannot tell which PGlite this bundle has from ${mpath} (${err.code || oneLine(err)})`);
   }
-  const version = m && m.packages && m.packages["@electric-sql/pglite"];
+  const version = m && m.packages && m.packages[contract.pglitePackage];
   if (typeof version !== "string") throw new CleanError(`refusing the seed ${seedPath}: ${mpath} names no @electric-sql/pglite version`);
   const entry = Array.isArray(m.files) ? m.files.find((f) => f && f.name === SEED_FILE) : null;
   return { mpath, version, sha256: entry && typeof entry.sha256 === "string" ? entry.sha256 : null };
