@@ -2,7 +2,6 @@ package nizepack_test
 
 import (
 	"os"
-	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -26,35 +25,7 @@ func cmdNodeMirrors(ts *testscript.TestScript, neg bool, args []string) {
 	mirrorKeyOnce.Do(func() { mirrorKey, mirrorKeyErr = nodemirror.NewKey("Script Releaser", 0) })
 	ts.Check(mirrorKeyErr)
 	dir := ts.MkAbs("mirror")
-	var index []nodemirror.Release
-	for _, a := range args {
-		version, flag, _ := strings.Cut(a, ":")
-		rel := nodemirror.Release{
-			Version: "v" + version,
-			Date:    "2026-01-01",
-			Files:   []string{"linux-arm64", "linux-x64", "osx-arm64-tar", "osx-x64-tar", "win-arm64-zip", "win-x64-zip"},
-			LTS:     "Testname",
-		}
-		opts := nodemirror.Options{TarKinds: []string{"gz", "xz"}}
-		key := mirrorKey
-		switch flag {
-		case "", "lts":
-		case "current":
-			rel.LTS = false
-		case "missing":
-			index = append(index, rel)
-			continue
-		case "partial":
-			opts.Dists = []string{"darwin-arm64", "darwin-x64", "linux-x64", "linux-arm64", "win-x64"}
-		case "unsigned":
-			key = nil
-		default:
-			ts.Fatalf("nodemirrors: unknown flag %q in %q", flag, a)
-		}
-		ts.Check(nodemirror.Build(dir, version, key, opts))
-		index = append(index, rel)
-	}
-	ts.Check(nodemirror.WriteIndex(dir, index))
+	ts.Check(nodemirror.BuildReleases(dir, mirrorKey, []string{"gz", "xz"}, args...))
 	ts.Check(os.WriteFile(ts.MkAbs("keyring.asc"), mirrorKey.PublicArmor, 0o644))
 	srv := nodemirror.Serve(dir, &nodemirror.Faults{})
 	ts.Defer(srv.Close)

@@ -564,3 +564,36 @@ func writeBunZip(path, top, name string, bin []byte) error {
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
+
+// BuildReleases writes several versions and their index.json into dir. Each spec is "VERSION"
+// or "VERSION:FLAG": lts (the default) is an LTS release, current is not, missing is listed in
+// index.json but has no files, partial lacks win-arm64, unsigned has no signatures. Tarballs are
+// made in tarKinds.
+func BuildReleases(dir string, key *Key, tarKinds []string, specs ...string) error {
+	var index []Release
+	for _, a := range specs {
+		version, flag, _ := strings.Cut(a, ":")
+		rel := Release{Version: "v" + version, Date: "2026-01-01", LTS: "Testname",
+			Files: []string{"linux-arm64", "linux-x64", "osx-arm64-tar", "osx-x64-tar", "win-arm64-zip", "win-x64-zip"}}
+		opts, signer := Options{TarKinds: tarKinds}, key
+		switch flag {
+		case "", "lts":
+		case "current":
+			rel.LTS = false
+		case "missing":
+			index = append(index, rel)
+			continue
+		case "partial":
+			opts.Dists = []string{"darwin-arm64", "darwin-x64", "linux-x64", "linux-arm64", "win-x64"}
+		case "unsigned":
+			signer = nil
+		default:
+			return fmt.Errorf("release %q: unknown flag %q (lts, current, missing, partial, unsigned)", a, flag)
+		}
+		if err := Build(dir, version, signer, opts); err != nil {
+			return err
+		}
+		index = append(index, rel)
+	}
+	return WriteIndex(dir, index)
+}

@@ -36,32 +36,7 @@ func mirror(t *testing.T, releases ...string) *fetch.Client {
 		t.Fatal(keyErr)
 	}
 	dir := t.TempDir()
-	var index []nodemirror.Release
-	for _, a := range releases {
-		version, flag, _ := strings.Cut(a, ":")
-		rel := nodemirror.Release{Version: "v" + version, Date: "2026-01-01", LTS: "Testname",
-			Files: []string{"linux-arm64", "linux-x64", "osx-arm64-tar", "osx-x64-tar", "win-arm64-zip", "win-x64-zip"}}
-		opts, key := nodemirror.Options{TarKinds: []string{"gz"}}, testKey
-		switch flag {
-		case "":
-		case "current":
-			rel.LTS = false
-		case "missing":
-			index = append(index, rel)
-			continue
-		case "partial":
-			opts.Dists = []string{"darwin-arm64", "darwin-x64", "linux-x64", "linux-arm64", "win-x64"}
-		case "unsigned":
-			key = nil
-		default:
-			t.Fatalf("unknown flag %q", flag)
-		}
-		if err := nodemirror.Build(dir, version, key, opts); err != nil {
-			t.Fatal(err)
-		}
-		index = append(index, rel)
-	}
-	if err := nodemirror.WriteIndex(dir, index); err != nil {
+	if err := nodemirror.BuildReleases(dir, testKey, []string{"gz"}, releases...); err != nil {
 		t.Fatal(err)
 	}
 	srv := nodemirror.Serve(dir, &nodemirror.Faults{})
