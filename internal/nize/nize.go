@@ -169,7 +169,26 @@ func HookRewrites() []tauri.HookRewrite {
 // RuntimeEntries are the bundle.externalBin entries that ship a JS runtime for the PGlite
 // server: the node sidecar (named nodeName) or a bun one.
 func RuntimeEntries(nodeName string) []string {
-	return []string{BinariesDir + "/" + nodeName, BinariesDir + "/bun"}
+	out := []string{BinariesDir + "/" + nodeName}
+	for _, r := range fetch.Runtimes() {
+		if r != fetch.Node {
+			out = append(out, BinariesDir+"/"+r.Base)
+		}
+	}
+	return out
+}
+
+// FetchCommand is the nizepack command that installs the runtime sidecar named base (the node
+// sidecar under nodeName, or another runtime under its own name): "fetch-node", "fetch-bun".
+// ok is false for any other sidecar (cargo builds it).
+func FetchCommand(nodeName, base string) (cmd string, ok bool) {
+	if base == nodeName {
+		return "fetch-node", true
+	}
+	if r, isRuntime := fetch.RuntimeByBase(base); isRuntime && r != fetch.Node {
+		return "fetch-" + r.Base, true
+	}
+	return "", false
 }
 
 // ShipsBundle reports whether a bundle.resources pattern (a list entry or a map key) ships the

@@ -120,3 +120,23 @@ func TestHookRewrites(t *testing.T) {
 		}
 	}
 }
+
+// A runtime sidecar's fix is its fetch command; any other sidecar is cargo's.
+func TestFetchCommand(t *testing.T) {
+	for _, c := range []struct {
+		node, base, want string
+		ok               bool
+	}{
+		{"node", "node", "fetch-node", true},
+		{"nize-node", "nize-node", "fetch-node", true},
+		{"node", "bun", "fetch-bun", true},
+		{"node", "nize_api_server", "", false},
+	} {
+		if got, ok := FetchCommand(c.node, c.base); got != c.want || ok != c.ok {
+			t.Errorf("FetchCommand(%q, %q) = %q, %v", c.node, c.base, got, ok)
+		}
+	}
+	if got := RuntimeEntries("nize-node"); len(got) != 2 || got[0] != "binaries/nize-node" || got[1] != "binaries/bun" {
+		t.Errorf("RuntimeEntries = %q", got)
+	}
+}

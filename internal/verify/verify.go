@@ -223,16 +223,11 @@ func (v *verifier) externalBins(raw any) {
 				Fix:     fmt.Sprintf("remove %q from bundle.externalBin in %s", entry, f.Path)})
 			continue
 		}
-		base := path.Base(entry)
-		fix := v.cmd("fetch-node " + t.Name)
-		if base == "bun" {
-			fix = v.cmd("fetch-bun " + t.Name) // the other runtime: no cargo binary either
-		}
-		if base != v.nodeName() && base != "bun" {
-			if v.opts.SkipSidecars {
-				continue
-			}
-			fix = v.cmd("sidecars " + t.Name)
+		fix := v.cmd("sidecars " + t.Name)
+		if fetch, runtime := nize.FetchCommand(v.nodeName(), path.Base(entry)); runtime {
+			fix = v.cmd(fetch + " " + t.Name) // a JS runtime: no cargo binary
+		} else if v.opts.SkipSidecars {
+			continue
 		}
 		for _, tt := range targets {
 			v.executable(v.rel(tt.SidecarPath(entry)), tt, fix)
