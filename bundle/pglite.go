@@ -104,12 +104,19 @@ func readPackageJSON(dir string) (*packageJSON, error) {
 	return &pj, nil
 }
 
-// installedPackage finds a package the way Node resolves it from dir: dir/node_modules/NAME,
-// then each parent's (npm workspaces hoist packages to the repository root).
+// installedPackage finds a package the way Node resolves it from dir (see InstalledFile).
 func installedPackage(dir, name string) (string, bool) {
+	p, ok := InstalledFile(dir, name+"/package.json")
+	return filepath.Dir(p), ok
+}
+
+// InstalledFile finds a file of an installed package the way Node resolves packages from dir:
+// dir/node_modules/REL, then each parent's (npm workspaces hoist packages to the repository
+// root). rel is slash-separated, e.g. "mcp-remote/dist/proxy.js".
+func InstalledFile(dir, rel string) (string, bool) {
 	for {
-		p := filepath.Join(dir, "node_modules", filepath.FromSlash(name))
-		if st, err := os.Stat(filepath.Join(p, "package.json")); err == nil && st.Mode().IsRegular() {
+		p := filepath.Join(dir, "node_modules", filepath.FromSlash(rel))
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			return p, true
 		}
 		parent := filepath.Dir(dir)

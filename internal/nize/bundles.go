@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/nize/nizepack/bundle"
 )
 
 // BundlesFile declares the app's JS bundles besides the PGlite server, at the app's root:
@@ -125,15 +127,8 @@ func resolveEntry(pkgDir, entry string) (string, error) {
 	if st, err := os.Stat(local); err == nil && st.Mode().IsRegular() {
 		return local, nil
 	}
-	for dir := pkgDir; ; {
-		p := filepath.Join(dir, "node_modules", filepath.FromSlash(entry))
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("entry %s is neither a file in %s nor in an installed package there: run `npm ci` in %s, or fix the entry", entry, pkgDir, pkgDir)
-		}
-		dir = parent
+	if p, ok := bundle.InstalledFile(pkgDir, entry); ok {
+		return p, nil
 	}
+	return "", fmt.Errorf("entry %s is neither a file in %s nor in an installed package there: run `npm ci` in %s, or fix the entry", entry, pkgDir, pkgDir)
 }
