@@ -13,6 +13,7 @@ import (
 
 	"github.com/nize/nizepack/fetch"
 	"github.com/nize/nizepack/internal/nize"
+	"github.com/nize/nizepack/internal/pins"
 	"github.com/nize/nizepack/internal/prepare"
 	"github.com/nize/nizepack/internal/smoke"
 	"github.com/nize/nizepack/sidecars"
@@ -92,14 +93,21 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	}
 	// The runtime the app ships (binaries/bun, else node, which the tauri step adds).
 	spec := shippedRuntime(o.config, tauriDir, t)
-	fetchOpts, nodeReq, _, err := o.fetchFlags.options(s, g, spec)
+	fetchOpts, nodeReq, p, err := o.fetchFlags.options(s, g, spec)
 	if err != nil {
 		return err
 	}
-	nodeVersionPin, err := bundleNodeMajor(s, g)
+	// esbuild's engine is the Node major whichever runtime ships (Bun runs Node's modules);
+	// --node-version applies to it.
+	nodeFlag := ""
+	if v := o.fetchFlags.versions[fetch.Node.Base]; v != nil {
+		nodeFlag = *v
+	}
+	nodePin, err := nodeVersion(p, nodeFlag)
 	if err != nil {
 		return err
 	}
+	nodeVersionPin := pins.Major(nodePin)
 	// The runtime's sidecar: node's under its NODE_SIDECAR_NAME, else bun.
 	runtimeName := spec.rt.Base
 	if spec.rt == fetch.Node && nodeReq.Name != "" {
@@ -128,7 +136,7 @@ func runPrepare(cmd *cobra.Command, s *Streams, g *globalOptions, o *prepareOpti
 	if err != nil {
 		return err
 	}
-	opts.Bundle.NodeMajor = nodeVersionPin // esbuild's engine: the Node major (Bun runs Node's modules)
+	opts.Bundle.NodeMajor = nodeVersionPin
 	opts.Bundle.Minify, opts.Bundle.Sourcemap, opts.Bundle.Force = o.minify, o.sourcemap, o.force
 	opts.Bundle.Reporter = rep
 	// The seed is made with the runtime the fetch step installs just before, when it runs here.
